@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    # Imported lazily below: the checker and inference tests run without Django.
+    from tutor.classroom.models import Assignment, Classroom, User
+    from tutor.problems.models import Problem, ProblemSet
+
+# CI sets this: tests of the production path must fail, not skip, without PostgreSQL and Redis.
+REQUIRE_SERVICES = os.environ.get("TUTOR_REQUIRE_SERVICES") == "1"
+
+
+def services_missing(what: str) -> None:
+    """Skip on a developer machine without the service; fail in CI."""
+    message = f"{what} is not configured (set DATABASE_URL / REDIS_URL, as .ci/run does)."
+    if REQUIRE_SERVICES:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@dataclass
+class Personas:
+    """A class with its teacher and two students, plus an outsider teacher and student."""
+
+    teacher: User
+    student: User
+    classmate: User
+    other_teacher: User
+    other_student: User
+    classroom: Classroom
+    other_classroom: Classroom
+    problem_set: ProblemSet
+    other_problem_set: ProblemSet
+    problem: Problem
+    other_problem: Problem
+    assignment: Assignment
+
+
+@pytest.fixture
+def personas(db: None) -> Personas:
+    from tests import factories
+
+    teacher = factories.make_teacher(username="ms_rivera", first_name="Ms Rivera")
+    student = factories.make_student(username="ada", first_name="Ada")
+    classmate = factories.make_student(username="ben", first_name="Ben")
+    other_teacher = factories.make_teacher(username="mr_okafor", first_name="Mr Okafor")
+    other_student = factories.make_student(username="cy", first_name="Cy")
+    classroom = factories.make_classroom(teacher=teacher, name="Maths 10B", students=(student, classmate))
+    other_classroom = factories.make_classroom(
+        teacher=other_teacher, name="Physics 11A", students=(other_student,)
+    )
+    problem_set = factories.make_problem_set(owner=teacher, title="Linear equations", problems=3)
+    other_problem_set = factories.make_problem_set(owner=other_teacher, title="Kinematics", problems=2)
+    assignment = factories.make_assignment(classroom=classroom, problem_set=problem_set)
+    factories.make_assignment(classroom=other_classroom, problem_set=other_problem_set)
+    return Personas(
+        teacher=teacher,
+        student=student,
+        classmate=classmate,
+        other_teacher=other_teacher,
+        other_student=other_student,
+        classroom=classroom,
+        other_classroom=other_classroom,
+        problem_set=problem_set,
+        other_problem_set=other_problem_set,
+        problem=problem_set.problems.order_by("position").first(),
+        other_problem=other_problem_set.problems.order_by("position").first(),
+        assignment=assignment,
+    )
+
+
+@pytest.fixture(autouse=True)
+def _close_connections_left_by_async_code():
+    """Async tests reach the database from asgiref's worker thread; close that thread's
+    connections after each test, or PostgreSQL refuses to drop the test database."""
+    yield
+    from django.conf import settings
+
+    if not settings.configured:
+        return
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result()

@@ -1,0 +1,117 @@
+"""`make run` on the embedded default: serves the login page, demo logins work, and the socket
+accepts the site's own pages while refusing a foreign Origin. Runs the real command."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import websockets
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def running_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
+    }
+    env["SQLITE_PATH"] = str(tmp_path_factory.mktemp("makerun") / "db.sqlite3")
+    log = tmp_path_factory.mktemp("makerun-log") / "make-run.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(  # noqa: S603
+            ["make", "run", f"PORT={port}"],  # noqa: S607
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                pytest.fail(f"make run exited early:\n{log.read_text()}")
+            try:
+                if httpx.get(f"{base}/accounts/login/", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.5)
+        else:
+            pytest.fail(f"make run did not serve the login page within 120 s:\n{log.read_text()}")
+        output = log.read_text()
+        assert f"http://127.0.0.1:{port}/" in output, "make run should print the URL"
+        assert "tutor-demo-2026" in output, "make run should print the demo logins"
+        yield base
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def log_in(base: str, username: str) -> httpx.Client:
+    client = httpx.Client(base_url=base, follow_redirects=False, timeout=10)
+    page = client.get("/accounts/login/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    response = client.post(
+        "/accounts/login/",
+        data={"username": username, "password": "tutor-demo-2026", "csrfmiddlewaretoken": token},
+        headers={"Referer": f"{base}/accounts/login/"},
+    )
+    assert response.status_code == 302, f"{username} could not log in"
+    return client
+
+
+def test_login_page_is_served(running_site: str) -> None:
+    page = httpx.get(f"{running_site}/accounts/login/")
+    assert "Log in" in page.text
+    assert page.headers["content-security-policy"].startswith("default-src 'self'")
+    css = httpx.get(f"{running_site}/static/css/app.css")
+    assert css.status_code == 200
+
+
+@pytest.mark.parametrize(("username", "expected"), [("teacher", "Year 10 Maths"), ("ada", "Foundations")])
+def test_demo_teacher_and_student_can_log_in(running_site: str, username: str, expected: str) -> None:
+    client = log_in(running_site, username)
+    home = client.get("/")
+    assert home.status_code == 200
+    assert expected in home.text
+
+
+def test_socket_from_the_site_is_accepted_and_from_a_foreign_origin_refused(running_site: str) -> None:
+    client = log_in(running_site, "ada")
+    cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+    ws_url = running_site.replace("http://", "ws://") + "/ws/tutor/"
+
+    async def talk(origin: str) -> dict | int:
+        try:
+            async with websockets.connect(ws_url, origin=origin, additional_headers={"Cookie": cookie}) as ws:
+                await ws.send('{"type": "ping"}')
+                return json.loads(await asyncio.wait_for(ws.recv(), 5))
+        except websockets.InvalidStatus as exc:
+            return exc.response.status_code
+
+    assert asyncio.run(talk(running_site)) == {"type": "pong"}
+    assert asyncio.run(talk("https://evil.example.com")) == 403

@@ -1,0 +1,32 @@
+from django import forms
+from django.contrib.auth.forms import UserCreationForm
+
+from .models import User
+
+
+class SignupForm(UserCreationForm):
+    role = forms.ChoiceField(
+        choices=[(User.Role.STUDENT, "I'm a student"), (User.Role.TEACHER, "I'm a teacher")],
+        widget=forms.RadioSelect,
+        initial=User.Role.STUDENT,
+        label="I am signing up as",
+    )
+    first_name = forms.CharField(max_length=150, required=False, label="First name (optional)")
+    join_code = forms.CharField(
+        max_length=16,
+        required=False,
+        label="Class code (optional)",
+        help_text="Students: the code from your teacher.",
+    )
+
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ("username", "first_name")
+
+
+class ClassroomForm(forms.Form):
+    name = forms.CharField(max_length=120, label="Class name")
+
+
+class JoinForm(forms.Form):
+    code = forms.CharField(max_length=16, label="Class code")

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from tutor.classroom.models import Assignment, Classroom, Enrollment, User
+from tutor.problems.demo import DEMO_SET
+from tutor.problems.models import Problem, ProblemSet
+
+DEMO_PASSWORD = "tutor-demo-2026"  # noqa: S105 - demo accounts on a local machine only
+DEMO_JOIN_CODE = "DEMAT24"
+DEMO_USERS = [
+    ("teacher", "Ms Rivera", User.Role.TEACHER),
+    ("ada", "Ada", User.Role.STUDENT),
+    ("ben", "Ben", User.Role.STUDENT),
+]
+
+
+class Command(BaseCommand):
+    help = "Load (or refresh) the demo class: a teacher, two students, a class and a problem set."
+
+    @transaction.atomic
+    def handle(self, *args: object, **options: object) -> None:
+        users = {}
+        for username, first_name, role in DEMO_USERS:
+            user, created = User.objects.get_or_create(
+                username=username, defaults={"first_name": first_name, "role": role}
+            )
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save()
+            users[username] = user
+        admin, created = User.objects.get_or_create(
+            username="admin", defaults={"role": User.Role.ADMIN, "is_staff": True, "is_superuser": True}
+        )
+        if created:
+            admin.set_password(DEMO_PASSWORD)
+            admin.save()
+
+        teacher = users["teacher"]
+        classroom, _ = Classroom.objects.get_or_create(
+            join_code=DEMO_JOIN_CODE, defaults={"name": "Year 10 Maths & Physics", "teacher": teacher}
+        )
+        for name in ("ada", "ben"):
+            Enrollment.objects.get_or_create(classroom=classroom, student=users[name])
+
+        problem_set, _ = ProblemSet.objects.update_or_create(
+            owner=teacher,
+            key=DEMO_SET["key"],
+            defaults={
+                "title": DEMO_SET["title"],
+                "description": DEMO_SET["description"],
+                "source_format": "demo",
+            },
+        )
+        for position, spec in enumerate(DEMO_SET["problems"], start=1):
+            fields = {k: v for k, v in spec.items() if k != "key"}
+            Problem.objects.update_or_create(
+                problem_set=problem_set, key=spec["key"], defaults={**fields, "position": position}
+            )
+        Assignment.objects.get_or_create(
+            classroom=classroom,
+            problem_set=problem_set,
+            defaults={"tutor_mode": Assignment.TutorMode.AFTER_ATTEMPTS, "solutions_after_attempts": 2},
+        )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo loaded: class '{classroom.name}' (join code {classroom.join_code}), "
+                f"{problem_set.problems.count()} problems.\n"
+                f"  teacher / {DEMO_PASSWORD}   (teacher)\n"
+                f"  ada / {DEMO_PASSWORD}       (student)\n"
+                f"  ben / {DEMO_PASSWORD}       (student)\n"
+                f"  admin / {DEMO_PASSWORD}     (Django admin at /admin/)"
+            )
+        )

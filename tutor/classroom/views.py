@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from . import selectors, services
+from .forms import ClassroomForm, JoinForm, SignupForm
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            user = services.user_create(
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password1"],
+                role=form.cleaned_data["role"],
+                first_name=form.cleaned_data["first_name"],
+            )
+            code = form.cleaned_data["join_code"]
+            joined = None
+            if code and user.is_student:
+                try:
+                    joined = services.classroom_join(student=user, code=code)
+                except ValidationError as exc:
+                    messages.warning(request, f"Your account is ready, but: {exc.messages[0]}")
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        if joined:
+            messages.success(request, f"Welcome! You joined {joined.name}.")
+        else:
+            messages.success(request, "Welcome! Your account is ready.")
+        return redirect("home")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    classes = selectors.classroom_list_for(user=user).select_related("teacher")
+    assignments = (
+        selectors.assignment_list_for(user=user)
+        .select_related("problem_set", "classroom")
+        .order_by("due_at", "id")
+    )
+    context = {
+        "classes": classes,
+        "assignments": assignments,
+        "class_form": ClassroomForm(),
+        "join_form": JoinForm(),
+    }
+    return render(request, "classroom/home.html", context)
+
+
+@login_required
+@require_POST
+def classroom_create(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_teacher:
+        raise PermissionDenied("Only teachers can create classes.")
+    form = ClassroomForm(request.POST)
+    if form.is_valid():
+        classroom = services.classroom_create(teacher=request.user, name=form.cleaned_data["name"])
+        messages.success(request, f"Class created. Students join with code {classroom.join_code}.")
+        return redirect("classroom_detail", pk=classroom.pk)
+    messages.error(request, "Give the class a name.")
+    return redirect("home")
+
+
+@login_required
+@require_POST
+def classroom_join(request: HttpRequest) -> HttpResponse:
+    form = JoinForm(request.POST)
+    if form.is_valid():
+        try:
+            classroom = services.classroom_join(student=request.user, code=form.cleaned_data["code"])
+        except ValidationError as exc:
+            messages.error(request, exc.messages[0])
+        else:
+            messages.success(request, f"You joined {classroom.name}.")
+            return redirect("classroom_detail", pk=classroom.pk)
+    return redirect("home")
+
+
+@login_required
+def classroom_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    # 404, not 403, for classes that aren't yours: don't confirm that a class exists.
+    classroom = get_object_or_404(selectors.classroom_list_for(user=request.user), pk=pk)
+    assignments = classroom.assignments.select_related("problem_set")
+    students = classroom.students.order_by("username") if request.user.is_teacher else None
+    return render(
+        request,
+        "classroom/classroom_detail.html",
+        {"classroom": classroom, "assignments": assignments, "students": students},
+    )

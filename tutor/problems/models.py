@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class ModelChoice(models.TextChoices):
+    PHI4 = "phi4", "Phi-4 (14B)"
+    PHI4_MINI = "phi4-mini", "Phi-4 mini"
+    PHI4_REASONING = "phi4-reasoning", "Phi-4 reasoning"
+
+
+class ProblemSet(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="problem_sets")
+    title = models.CharField(max_length=200)
+    # Stable identifier inside an owner's sets: re-uploading a file with the same key updates it.
+    key = models.SlugField(max_length=120)
+    description = models.TextField(blank=True)
+    model_name = models.CharField(max_length=40, choices=ModelChoice.choices, default=ModelChoice.PHI4)
+    source_format = models.CharField(max_length=20, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "key"], name="problem_set_key_unique_per_owner")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Problem(models.Model):
+    class AnswerType(models.TextChoices):
+        NUMBER = "number", "Number"
+        EXPRESSION = "expression", "Expression"
+        EQUATION = "equation", "Equation"
+        SET = "set", "Set"
+        INTERVAL = "interval", "Interval"
+        MATRIX = "matrix", "Matrix"
+        QUANTITY = "quantity", "Quantity with units"
+        MULTIPLE_CHOICE = "choice", "Multiple choice"
+        TEXT = "text", "Short text"
+
+    class Difficulty(models.IntegerChoices):
+        EASY = 1, "Easy"
+        MEDIUM = 2, "Medium"
+        HARD = 3, "Hard"
+
+    problem_set = models.ForeignKey(ProblemSet, on_delete=models.CASCADE, related_name="problems")
+    # Multi-part problems: each part is a problem whose parent is the stem.
+    parent = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="parts")
+    position = models.PositiveIntegerField(default=0)
+    key = models.CharField(max_length=80, help_text="Stable identifier inside the set, e.g. 'q3' or '3b'.")
+    title = models.CharField(max_length=200, blank=True)
+    statement = models.TextField(help_text="Markdown with LaTeX in $...$ or $$...$$.")
+    answer = models.CharField(max_length=1000, blank=True, help_text="The answer key as typed or in LaTeX.")
+    answer_type = models.CharField(max_length=20, choices=AnswerType.choices, default=AnswerType.NUMBER)
+    tolerance = models.FloatField(null=True, blank=True, help_text="Relative tolerance; empty means 0.1%.")
+    units = models.CharField(max_length=60, blank=True)
+    sig_figs = models.PositiveSmallIntegerField(null=True, blank=True)
+    choices = models.JSONField(default=list, blank=True)
+    hints = models.JSONField(default=list, blank=True, help_text="Hints in the order they are given.")
+    solution = models.TextField(blank=True, help_text="A worked solution shown when solutions are released.")
+    topic = models.CharField(max_length=80, blank=True)
+    difficulty = models.PositiveSmallIntegerField(choices=Difficulty.choices, default=Difficulty.MEDIUM)
+    checker_options = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["problem_set", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["problem_set", "key"], name="problem_key_unique_per_set")
+        ]
+
+    def __str__(self) -> str:
+        return self.title or f"{self.problem_set} #{self.key}"

@@ -1,0 +1,24 @@
+"""Settings for the test suite.
+
+With DATABASE_URL and REDIS_URL set (as `.ci/run` does) the suite runs on PostgreSQL and
+the Redis channel layer; without them, on SQLite and the in-memory layer.
+"""
+
+import uuid
+
+from .base import *  # noqa: F403
+from .base import CHANNEL_LAYERS, REDIS_URL
+
+DEBUG = False
+SECRET_KEY = "test-only-secret-key-not-for-production"  # noqa: S105
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+if REDIS_URL:
+    # A fresh prefix per run keeps parallel or repeated runs from reading each other's groups.
+    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"tutor-test-{uuid.uuid4().hex[:8]}"

@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from tutor.classroom import views as classroom_views
+from tutor.health import healthz
+from tutor.problems import views as problem_views
+
+urlpatterns = [
+    path("", classroom_views.home, name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/signup/", classroom_views.signup, name="signup"),
+    path("classes/new/", classroom_views.classroom_create, name="classroom_create"),
+    path("classes/join/", classroom_views.classroom_join, name="classroom_join"),
+    path("classes/<int:pk>/", classroom_views.classroom_detail, name="classroom_detail"),
+    path("sets/<int:pk>/", problem_views.problem_set_detail, name="problem_set_detail"),
+    path("problems/<int:pk>/", problem_views.problem_detail, name="problem_detail"),
+    path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+]
