@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from tutor.classroom import views as classroom_views
 from tutor.health import healthz
@@ -16,6 +16,9 @@ urlpatterns = [
     path("classes/<int:pk>/", classroom_views.classroom_detail, name="classroom_detail"),
     path("sets/<int:pk>/", problem_views.problem_set_detail, name="problem_set_detail"),
     path("problems/<int:pk>/", problem_views.problem_detail, name="problem_detail"),
+    path("", include("tutor.problems.urls")),
+    path("", include("tutor.tutoring.urls")),
+    path("", include("tutor.reports.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
 ]

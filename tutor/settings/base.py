@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "tutor.classroom",
     "tutor.problems",
     "tutor.tutoring",
+    "tutor.reports",
 ]
 
 MIDDLEWARE = [
@@ -126,6 +127,13 @@ OLLAMA_MODEL = env_str("OLLAMA_MODEL", "phi4")
 OLLAMA_CONNECT_TIMEOUT = env_float("OLLAMA_CONNECT_TIMEOUT", 5.0, minimum=0.1)
 OLLAMA_READ_TIMEOUT = env_float("OLLAMA_READ_TIMEOUT", 60.0, minimum=0.1)
 OLLAMA_KEEP_ALIVE = env_str("OLLAMA_KEEP_ALIVE", "30m")
+# Where generation jobs run: "celery" (a worker, production) or "inprocess" (an asyncio task in
+# the web process: the embedded default, single process only).
+TUTOR_GENERATION = env_str(
+    "TUTOR_GENERATION", "celery" if REDIS_URL and not CELERY_TASK_ALWAYS_EAGER else "inprocess"
+)
+if TUTOR_GENERATION not in ("celery", "inprocess"):
+    raise ValueError(f"TUTOR_GENERATION={TUTOR_GENERATION!r}: use 'celery' or 'inprocess'.")
 TUTOR_MAX_REGENERATIONS = env_int("TUTOR_MAX_REGENERATIONS", 2, minimum=0)
 TUTOR_REQUESTS_PER_MINUTE = env_int("TUTOR_REQUESTS_PER_MINUTE", 10, minimum=1)
 

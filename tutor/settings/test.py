@@ -8,6 +8,7 @@ import uuid
 
 from .base import *  # noqa: F403
 from .base import CHANNEL_LAYERS, REDIS_URL
+from .env import env_float, env_str
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-not-for-production"  # noqa: S105
@@ -22,3 +23,8 @@ WHITENOISE_AUTOREFRESH = True
 if REDIS_URL:
     # A fresh prefix per run keeps parallel or repeated runs from reading each other's groups.
     CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"tutor-test-{uuid.uuid4().hex[:8]}"
+
+# Jobs run in the test process unless a test starts a real worker.
+TUTOR_GENERATION = env_str("TUTOR_GENERATION", "inprocess")
+OLLAMA_READ_TIMEOUT = env_float("OLLAMA_READ_TIMEOUT", 2.0)
+OLLAMA_CONNECT_TIMEOUT = env_float("OLLAMA_CONNECT_TIMEOUT", 2.0)

@@ -1,27 +1,164 @@
-"""The tutor's websocket. It only routes: generation runs in a job, never inside receive()."""
+"""The tutor's websocket. It only routes: generation runs in a job, never inside receive().
+
+Protocol: docs/websocket-protocol.md.
+"""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from . import dispatch, events, services
+from .services import TutorError
 
 # Close codes in the 4000 range are ours; docs/websocket-protocol.md lists them.
 CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FRAME_TOO_LARGE = 4413
+MAX_FRAME_BYTES = 16 * 1024
 
 
 class TutorConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
+        self.user = self.scope.get("user")
+        if self.user is None or not self.user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
+        self.session_id: Any = None
+        # Highest seq sent per message: live events and replays never show a frame twice.
+        self.sent: dict[int, int] = {}
         await self.accept()
 
-    async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        if isinstance(content, dict) and content.get("type") == "ping":
-            await self.send_json({"type": "pong"})
+    async def disconnect(self, code: int) -> None:
+        if getattr(self, "session_id", None) is not None:
+            await self.channel_layer.group_discard(events.session_group(self.session_id), self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        raw = text_data if text_data is not None else (bytes_data or b"").decode("utf-8", "replace")
+        if len(raw) > MAX_FRAME_BYTES:
+            await self.send_json(
+                {"type": "error", "code": "frame_too_large", "message": "That message is too long."}
+            )
+            await self.close(code=CLOSE_FRAME_TOO_LARGE)
             return
-        await self.send_json(
-            {"type": "error", "code": "bad_frame", "message": "I didn't understand that message."}
+        try:
+            content = json.loads(raw)
+        except ValueError:
+            await self.error("bad_frame", "I couldn't read that message.")
+            return
+        if not isinstance(content, dict):
+            await self.error("bad_frame", "I couldn't read that message.")
+            return
+        await self.receive_json(content)
+
+    async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
+        handler = {
+            "ping": self.on_ping,
+            "open": self.on_open,
+            "ask": self.on_ask,
+            "stop": self.on_stop,
+            "resume": self.on_resume,
+        }.get(content.get("type"))
+        if handler is None:
+            await self.error("bad_frame", "I didn't understand that message.")
+            return
+        try:
+            await handler(content)
+        except TutorError as exc:
+            await self.error(exc.code, exc.message, request_id=content.get("request_id"))
+
+    async def error(self, code: str, message: str, **extra: Any) -> None:
+        frame = {"type": "error", "code": code, "message": message}
+        frame.update({k: v for k, v in extra.items() if v is not None})
+        await self.send_json(frame)
+
+    # --- client frames ------------------------------------------------------------------
+
+    async def on_ping(self, content: dict[str, Any]) -> None:
+        await self.send_json({"type": "pong"})
+
+    async def on_open(self, content: dict[str, Any]) -> None:
+        problem_id = content.get("problem_id")
+        if not isinstance(problem_id, int):
+            raise TutorError("bad_frame", "Say which problem to open.")
+        session = await database_sync_to_async(services.session_open)(user=self.user, problem_id=problem_id)
+        if self.session_id is not None and self.session_id != session.pk:
+            await self.channel_layer.group_discard(events.session_group(self.session_id), self.channel_name)
+        self.session_id = session.pk
+        # Join before reading the transcript: an event published in between arrives live and
+        # is dropped by seq if the transcript already had it.
+        await self.channel_layer.group_add(events.session_group(session.pk), self.channel_name)
+        transcript = await database_sync_to_async(services.transcript)(session=session)
+        for entry in transcript:
+            self.sent[entry["message_id"]] = entry["last_seq"]
+        await self.send_json({"type": "session", "session_id": str(session.pk), "messages": transcript})
+
+    async def _session(self) -> Any:
+        if self.session_id is None:
+            raise TutorError("bad_frame", "Open a problem first.")
+        return await database_sync_to_async(services.session_for)(user=self.user, session_id=self.session_id)
+
+    async def on_ask(self, content: dict[str, Any]) -> None:
+        session = await self._session()
+        ask = await database_sync_to_async(services.tutor_ask)(
+            user=self.user,
+            session=session,
+            mode=str(content.get("mode", "")),
+            request_id=str(content.get("request_id", "")),
+            text=str(content.get("text", "") or ""),
         )
+        self.sent.setdefault(ask.tutor_message_id, -1)
+        await self.send_json(
+            {
+                "type": "accepted",
+                "request_id": content.get("request_id"),
+                "message_id": ask.tutor_message_id,
+                "student_message_id": ask.student_message_id,
+            }
+        )
+        if ask.created:
+            await dispatch.generation_enqueue(message_id=ask.tutor_message_id)
+
+    async def on_stop(self, content: dict[str, Any]) -> None:
+        message_id = content.get("message_id")
+        if not isinstance(message_id, int):
+            raise TutorError("bad_frame", "Say which answer to stop.")
+        job_channel = await database_sync_to_async(services.tutor_stop)(user=self.user, message_id=message_id)
+        if job_channel:
+            await self.channel_layer.send(job_channel, {"type": "generation.stop"})
+
+    async def on_resume(self, content: dict[str, Any]) -> None:
+        message_id, after_seq = content.get("message_id"), content.get("after_seq", -1)
+        if not isinstance(message_id, int) or not isinstance(after_seq, int):
+            raise TutorError("bad_frame", "Resume needs a message_id and after_seq.")
+        session = await self._session()
+        owned = await database_sync_to_async(session.messages.filter(pk=message_id).exists)()
+        if not owned:
+            raise TutorError("not_found", "There is no such answer here.")
+        frames = await database_sync_to_async(events.events_after)(message_id=message_id, after_seq=after_seq)
+        self.sent[message_id] = after_seq
+        await self._send_frames(frames)
+
+    # --- events from the generation job ---------------------------------------------------
+
+    async def tutor_events(self, event: dict[str, Any]) -> None:
+        await self._send_frames(event["frames"])
+
+    async def _send_frames(self, frames: list[dict[str, Any]]) -> None:
+        for frame in frames:
+            message_id, seq = frame["message_id"], frame["seq"]
+            last = self.sent.get(message_id, -1)
+            if seq <= last:
+                continue
+            if seq > last + 1:
+                # A gap: the layer dropped something. Fill it from the log, which already has it.
+                missing = await database_sync_to_async(events.events_after)(
+                    message_id=message_id, after_seq=last
+                )
+                for earlier in missing:
+                    if earlier["seq"] < seq:
+                        await self.send_json(earlier)
+            await self.send_json(frame)
+            self.sent[message_id] = seq

@@ -82,6 +82,8 @@ class Message(models.Model):
     # Set by the generation job that claims the message; a second job sees it and does nothing.
     claimed_at = models.DateTimeField(null=True, blank=True)
     stop_requested = models.BooleanField(default=False)
+    # The channel-layer channel the running job listens on for "stop"; empty when no job runs.
+    job_channel = models.CharField(max_length=120, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
@@ -93,16 +95,17 @@ class Message(models.Model):
 
 
 class MessageChunk(models.Model):
-    """A numbered piece of a streamed reply: what resume-by-sequence-number replays."""
+    """One numbered event of a streamed reply (start, delta, thinking, verification, done...).
 
-    class Kind(models.TextChoices):
-        CONTENT = "content", "Content"
-        THINKING = "thinking", "Thinking"
+    The reply's event log: a client that reconnects with the last sequence number it saw is
+    sent exactly the events after it, so nothing is lost or shown twice.
+    """
 
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="chunks")
     seq = models.PositiveIntegerField()
-    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CONTENT)
-    text = models.TextField()
+    kind = models.CharField(max_length=16)
+    text = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["message", "seq"]

@@ -1,0 +1,192 @@
+"""Tutoring services: validate, then change, then hand off after commit."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from tutor.classroom import selectors
+from tutor.classroom.models import Assignment, User
+from tutor.problems.models import Problem
+
+from . import events
+from .models import Message, TutoringSession
+
+MAX_QUESTION_CHARS = 4000
+ACTIVE_STATUSES = (Message.Status.QUEUED, Message.Status.STREAMING, Message.Status.VERIFYING)
+
+
+class TutorError(Exception):
+    """A request the tutor refuses; `code` and `message` go to the student as an error frame."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Ask:
+    student_message_id: int | None
+    tutor_message_id: int
+    created: bool
+
+
+def session_open(*, user: User, problem_id: int) -> TutoringSession:
+    problem = (
+        selectors.problem_list_for(user=user).filter(pk=problem_id).select_related("problem_set").first()
+    )
+    if problem is None or not user.is_student:
+        raise TutorError("not_found", "That problem isn't in any of your assignments.")
+    assignment = selectors.assignment_for_student(user=user, problem=problem)
+    try:
+        session, _ = TutoringSession.objects.get_or_create(
+            student=user, problem=problem, defaults={"assignment": assignment}
+        )
+    except IntegrityError:
+        session = TutoringSession.objects.get(student=user, problem=problem)
+    return session
+
+
+def session_for(*, user: User, session_id: Any) -> TutoringSession:
+    session = (
+        TutoringSession.objects.select_related("problem__problem_set", "assignment")
+        .filter(pk=session_id)
+        .first()
+    )
+    if session is None or session.student_id != user.pk:
+        raise TutorError("not_found", "That tutoring session isn't yours.")
+    return session
+
+
+def attempts_count(*, student: User, problem: Problem) -> int:
+    return problem.attempts.filter(student=student).count()
+
+
+def solution_allowed(*, session: TutoringSession) -> tuple[bool, str]:
+    assignment: Assignment | None = session.assignment
+    if assignment is None:
+        return True, ""
+    now = timezone.now()
+    if assignment.solutions_release_at and now >= assignment.solutions_release_at:
+        return True, ""
+    if assignment.tutor_mode == Assignment.TutorMode.SOLUTIONS:
+        return True, ""
+    if assignment.tutor_mode == Assignment.TutorMode.SOCRATIC:
+        return False, "Your teacher has set this assignment to hints only. Ask for a hint!"
+    tries = attempts_count(student=session.student, problem=session.problem)
+    if session.problem.attempts.filter(student=session.student, correct=True).exists():
+        return True, ""
+    needed = assignment.solutions_after_attempts
+    if tries >= needed:
+        return True, ""
+    left = needed - tries
+    return (
+        False,
+        f"Have a go first: the worked solution unlocks after {left} more attempt{'s' if left != 1 else ''}.",
+    )
+
+
+def _check_limits(*, user: User) -> None:
+    active = Message.objects.filter(
+        session__student=user, role=Message.Role.TUTOR, status__in=ACTIVE_STATUSES
+    ).exists()
+    if active:
+        raise TutorError(
+            "busy", "The tutor is still answering your last question. Wait for it or press Stop."
+        )
+    recent = Message.objects.filter(
+        session__student=user, role=Message.Role.TUTOR, created_at__gte=timezone.now() - timedelta(minutes=1)
+    ).count()
+    if recent >= settings.TUTOR_REQUESTS_PER_MINUTE:
+        raise TutorError(
+            "rate_limited", "That's a lot of questions in a minute. Take a breath and try again shortly."
+        )
+
+
+def tutor_ask(*, user: User, session: TutoringSession, mode: str, request_id: str, text: str = "") -> Ask:
+    """Create the student's turn and the tutor's (queued) reply. Idempotent on request_id."""
+    try:
+        request_uuid = uuid.UUID(str(request_id))
+    except ValueError as exc:
+        raise TutorError("bad_frame", "Each question needs a request_id (a UUID).") from exc
+    existing = Message.objects.filter(request_id=request_uuid).first()
+    if existing is not None:
+        if existing.session_id != session.pk:
+            raise TutorError("bad_frame", "That request_id belongs to another session.")
+        return Ask(student_message_id=existing.reply_to_id, tutor_message_id=existing.pk, created=False)
+    if mode not in (Message.Mode.SOLUTION, Message.Mode.HINT, Message.Mode.FEEDBACK):
+        raise TutorError("bad_frame", "Ask for a solution, a hint or feedback.")
+    text = (text or "").strip()
+    if len(text) > MAX_QUESTION_CHARS:
+        raise TutorError("too_long", f"Please keep your message under {MAX_QUESTION_CHARS} characters.")
+    if mode == Message.Mode.FEEDBACK and not text:
+        raise TutorError("bad_frame", "Type your working or answer so the tutor can give feedback.")
+    if mode == Message.Mode.SOLUTION:
+        allowed, why = solution_allowed(session=session)
+        if not allowed:
+            raise TutorError("solution_locked", why)
+    _check_limits(user=user)
+    default_text = {
+        Message.Mode.SOLUTION: "Show me a worked solution.",
+        Message.Mode.HINT: "Can I have a hint?",
+        Message.Mode.FEEDBACK: text,
+    }[mode]
+    with transaction.atomic():
+        student_message = Message.objects.create(
+            session=session, role=Message.Role.STUDENT, mode=mode, content=text or default_text
+        )
+        tutor_message = Message.objects.create(
+            session=session,
+            role=Message.Role.TUTOR,
+            mode=mode,
+            request_id=request_uuid,
+            reply_to=student_message,
+            status=Message.Status.QUEUED,
+            model_name=session.problem.problem_set.model_name,
+        )
+        TutoringSession.objects.filter(pk=session.pk).update(updated_at=timezone.now())
+    return Ask(student_message_id=student_message.pk, tutor_message_id=tutor_message.pk, created=True)
+
+
+def tutor_stop(*, user: User, message_id: int) -> str:
+    """Mark a reply as stopped; returns the running job's channel to notify ('' if none)."""
+    message = Message.objects.filter(pk=message_id, session__student=user, role=Message.Role.TUTOR).first()
+    if message is None:
+        raise TutorError("not_found", "There is no such answer to stop.")
+    Message.objects.filter(pk=message_id).update(stop_requested=True)
+    if message.status == Message.Status.QUEUED:
+        # Never started: nothing to close, finish it here.
+        Message.objects.filter(pk=message_id, status=Message.Status.QUEUED).update(
+            status=Message.Status.STOPPED, completed_at=timezone.now()
+        )
+    return message.job_channel
+
+
+def transcript(*, session: TutoringSession) -> list[dict[str, Any]]:
+    """What a page shows on (re)load: every message, with the text so far for a running reply."""
+    out = []
+    for message in session.messages.order_by("created_at", "id"):
+        content, thinking, last_seq = message.content, message.thinking, message.next_seq - 1
+        if message.role == Message.Role.TUTOR and message.status in ACTIVE_STATUSES:
+            content, thinking, last_seq = events.replay_state(message_id=message.pk)
+        out.append(
+            {
+                "message_id": message.pk,
+                "role": message.role,
+                "mode": message.mode,
+                "status": message.status,
+                "content": content,
+                "thinking": thinking,
+                "verification": message.verification,
+                "final_answer": message.final_answer,
+                "last_seq": last_seq,
+            }
+        )
+    return out
