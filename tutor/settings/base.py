@@ -119,7 +119,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 600, minimu
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 660, minimum=1)
 # Must exceed the hard time limit, or Redis redelivers a generation that is still running.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 300}
-CELERY_TASK_DEFAULT_QUEUE = "tutor"
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "tutor")
 
 # --- The language model ---------------------------------------------------------------------
 OLLAMA_HOST = env_str("OLLAMA_HOST", "http://127.0.0.1:11434")

@@ -21,8 +21,11 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 if REDIS_URL:
-    # A fresh prefix per run keeps parallel or repeated runs from reading each other's groups.
-    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"tutor-test-{uuid.uuid4().hex[:8]}"
+    # A fresh prefix per run keeps parallel or repeated runs from reading each other's groups;
+    # a worker started by a test is given the same one through the environment.
+    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = (
+        env_str("CHANNEL_LAYER_PREFIX") or f"tutor-test-{uuid.uuid4().hex[:8]}"
+    )
 
 # Jobs run in the test process unless a test starts a real worker.
 TUTOR_GENERATION = env_str("TUTOR_GENERATION", "inprocess")

@@ -26,7 +26,7 @@ from inference.llm import LLMConfig, LLMError, build_messages, stream_chat_with_
 
 from . import events, leaks
 from .holdback import FinalAnswerHoldback
-from .models import Flag, Message, TutoringSession, Verification
+from .models import CachedSolution, Flag, Message, TutoringSession, Verification
 
 logger = logging.getLogger(__name__)
 
@@ -283,6 +283,8 @@ async def _generate(message_id: int, stop: asyncio.Event) -> None:
         message_id,
         [("start", "", {"mode": mode, "model": config.model, "reply_to": message.reply_to_id})],
     )
+    if mode == Message.Mode.SOLUTION and await _serve_cached(session.pk, message_id, problem, config.model):
+        return
     hint_like = mode in (Message.Mode.HINT, Message.Mode.FEEDBACK)
     checker_feedback: str | None = None
     max_tries = 1 + settings.TUTOR_MAX_REGENERATIONS
@@ -465,6 +467,48 @@ async def _generate(message_id: int, stop: asyncio.Event) -> None:
         verification=status,
         final_answer=final_verdict.interpreted_as[:1000],
     )
+
+
+@database_sync_to_async
+def _cached_solution(problem_id: int, model_name: str, answer_key: str) -> CachedSolution | None:
+    return CachedSolution.objects.filter(
+        problem_id=problem_id, model_name=model_name, answer_key=answer_key
+    ).first()
+
+
+async def _serve_cached(session_id: Any, message_id: int, problem: Any, model_name: str) -> bool:
+    """A solution the answer-key audit already verified: sent at once, no model call."""
+    cached = await _cached_solution(problem.pk, model_name, problem.answer)
+    if cached is None:
+        return False
+    step = 400
+    frames: list[tuple[str, str, dict[str, Any]]] = [
+        ("delta", cached.content[i : i + step], {}) for i in range(0, len(cached.content), step)
+    ]
+    frames.append(
+        (
+            "verification",
+            "",
+            {
+                "status": cached.verification,
+                "final_answer": cached.final_answer,
+                "comparator": "",
+                "reason": _verified_reason(cached.verification),
+            },
+        )
+    )
+    frames.append(("done", "", {"status": "complete", "usage": {"cached": True}}))
+    await events.emit(session_id, message_id, frames)
+    await _finish(
+        message_id,
+        status=Message.Status.COMPLETE,
+        content=cached.content,
+        thinking=cached.thinking,
+        verification=cached.verification,
+        final_answer=cached.final_answer,
+        usage={"cached": True},
+    )
+    return True
 
 
 def _verified_reason(status: str) -> str:

@@ -204,3 +204,54 @@ class Flag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.problem}"
+
+
+class CachedSolution(models.Model):
+    """A worked solution that passed the checker, served to students at once instead of regenerating."""
+
+    problem = models.ForeignKey("problems.Problem", on_delete=models.CASCADE, related_name="cached_solutions")
+    model_name = models.CharField(max_length=40)
+    content = models.TextField()
+    thinking = models.TextField(blank=True)
+    final_answer = models.CharField(max_length=1000)
+    verification = models.CharField(max_length=32)
+    # The key it was verified against: a changed key makes the cache stale.
+    answer_key = models.CharField(max_length=1000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["problem", "model_name"], name="one_cached_solution_per_model")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model_name} solution of {self.problem}"
+
+
+class AuditRun(models.Model):
+    """One answer-key audit of a problem set: the model solves each problem and disagreements are flagged."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    problem_set = models.ForeignKey("problems.ProblemSet", on_delete=models.CASCADE, related_name="audits")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    agreed = models.PositiveIntegerField(default=0)
+    flagged = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Audit of {self.problem_set} ({self.status})"

@@ -1,0 +1,198 @@
+"""Answer-key audit: the model solves every problem of a set and the checker compares with the key.
+
+A problem is flagged for the teacher when its key cannot be read, or when the model, asked twice,
+gives the same answer both times and that answer disagrees with the key (one stray wrong answer
+from the model is not enough to doubt a teacher's key). Solutions that verify are cached, so
+students asking for them get them at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from dataclasses import dataclass
+
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from inference.checker import Verdict, acheck_answer, acheck_model_output, apreview_answer
+from inference.llm import LLMConfig, LLMError, build_messages, stream_chat_with_retry
+from tutor.classroom.models import User
+from tutor.problems.models import Problem, ProblemSet
+
+from .models import AuditRun, CachedSolution, Flag
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Solved:
+    content: str
+    thinking: str
+    verdict: Verdict
+
+
+def llm_config(model_name: str) -> LLMConfig:
+    return LLMConfig(
+        host=settings.OLLAMA_HOST,
+        model=model_name or settings.OLLAMA_MODEL,
+        keep_alive=settings.OLLAMA_KEEP_ALIVE,
+        connect_timeout=settings.OLLAMA_CONNECT_TIMEOUT,
+        read_timeout=settings.OLLAMA_READ_TIMEOUT,
+    )
+
+
+async def problem_solve(*, problem: Problem, model_name: str) -> Solved:
+    config = llm_config(model_name)
+    messages = build_messages(
+        mode="solution",
+        problem_statement=problem.statement,
+        history=[],
+        student_attempt=None,
+        checker_feedback=None,
+        config=config,
+    )
+    content, thinking = "", ""
+    async with contextlib.aclosing(stream_chat_with_retry(config, messages)) as stream:
+        async for event in stream:
+            if event.kind == "content":
+                content += event.text
+            elif event.kind == "thinking":
+                thinking += event.text
+    verdict = await acheck_model_output(
+        gold=problem.answer.strip() or None,
+        text=content,
+        problem=problem.statement,
+        answer_type=problem.answer_type if problem.answer.strip() else None,
+        tolerance=problem.tolerance,
+        units=problem.units or None,
+        options=problem.checker_options or None,
+    )
+    return Solved(content=content, thinking=thinking, verdict=verdict)
+
+
+def problem_set_audit_start(*, user: User, problem_set: ProblemSet) -> AuditRun:
+    if problem_set.owner_id != user.pk:
+        raise PermissionError("Only the owner of a problem set can audit it.")
+    audit = AuditRun.objects.create(
+        problem_set=problem_set, requested_by=user, total=problem_set.problems.count()
+    )
+    transaction.on_commit(lambda: _dispatch(audit.pk))
+    return audit
+
+
+def _dispatch(audit_id: int) -> None:
+    if settings.TUTOR_GENERATION == "celery":
+        from .tasks import audit_problem_set
+
+        audit_problem_set.delay(audit_id)
+    else:
+        # Embedded default: don't hold the teacher's request open while the model works.
+        threading.Thread(target=async_to_sync(audit_run), kwargs={"audit_id": audit_id}, daemon=True).start()
+
+
+@database_sync_to_async
+def _claim(audit_id: int) -> list[Problem] | None:
+    claimed = AuditRun.objects.filter(pk=audit_id, status=AuditRun.Status.QUEUED).update(
+        status=AuditRun.Status.RUNNING
+    )
+    if not claimed:
+        return None
+    audit = AuditRun.objects.select_related("problem_set").get(pk=audit_id)
+    return list(audit.problem_set.problems.select_related("problem_set").order_by("position", "id"))
+
+
+@database_sync_to_async
+def _progress(audit_id: int, *, agreed: int = 0, flagged: int = 0) -> None:
+    AuditRun.objects.filter(pk=audit_id).update(
+        processed=F("processed") + 1, agreed=F("agreed") + agreed, flagged=F("flagged") + flagged
+    )
+
+
+@database_sync_to_async
+def _flag(problem: Problem, kind: str, detail: str, model_answer: str = "") -> None:
+    Flag.objects.create(kind=kind, problem=problem, detail=detail, model_answer=model_answer[:1000])
+
+
+@database_sync_to_async
+def _cache(problem: Problem, model_name: str, solved: Solved) -> None:
+    CachedSolution.objects.update_or_create(
+        problem=problem,
+        model_name=model_name,
+        defaults={
+            "content": solved.content,
+            "thinking": solved.thinking,
+            "final_answer": solved.verdict.interpreted_as[:1000],
+            "verification": "verified_by_substitution"
+            if solved.verdict.status == "verified_by_substitution"
+            else "verified",
+            "answer_key": problem.answer,
+        },
+    )
+
+
+@database_sync_to_async
+def _finish(audit_id: int, status: str, error: str = "") -> None:
+    AuditRun.objects.filter(pk=audit_id).update(status=status, error=error, finished_at=timezone.now())
+
+
+async def audit_problem(problem: Problem) -> str:
+    """Audit one problem; returns 'agreed', 'flagged' or 'inconclusive'."""
+    model_name = problem.problem_set.model_name
+    key = problem.answer.strip()
+    if key:
+        preview = await apreview_answer(
+            answer=key, answer_type=problem.answer_type, units=problem.units or None
+        )
+        if not preview.ok:
+            await _flag(
+                problem,
+                Flag.Kind.KEY_UNPARSEABLE,
+                f"The answer key {key!r} could not be read: {preview.message}",
+            )
+            return "flagged"
+    first = await problem_solve(problem=problem, model_name=model_name)
+    if first.verdict.equivalent:
+        await _cache(problem, model_name, first)
+        return "agreed"
+    if not key or first.verdict.status in ("no_answer", "hedged", "unparseable", "timeout"):
+        return "inconclusive"
+    second = await problem_solve(problem=problem, model_name=model_name)
+    if second.verdict.equivalent:
+        await _cache(problem, model_name, second)
+        return "agreed"
+    same = await acheck_answer(
+        gold=first.verdict.interpreted_as,
+        answer=second.verdict.interpreted_as,
+        answer_type=problem.answer_type,
+        tolerance=problem.tolerance,
+    )
+    if not same.equivalent:
+        return "inconclusive"
+    await _flag(
+        problem,
+        Flag.Kind.KEY_DISAGREEMENT,
+        f"The key says {key}. The model answered {first.verdict.interpreted_as} twice. "
+        f"Checker: {first.verdict.reason}",
+        first.verdict.interpreted_as,
+    )
+    return "flagged"
+
+
+async def audit_run(*, audit_id: int) -> None:
+    problems = await _claim(audit_id)
+    if problems is None:
+        return
+    try:
+        for problem in problems:
+            outcome = await audit_problem(problem)
+            await _progress(audit_id, agreed=int(outcome == "agreed"), flagged=int(outcome == "flagged"))
+    except LLMError as exc:
+        await _finish(audit_id, AuditRun.Status.FAILED, exc.user_message)
+        return
+    await _finish(audit_id, AuditRun.Status.DONE)
