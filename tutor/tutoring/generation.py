@@ -22,7 +22,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from inference.checker import Verdict, acheck_model_output
-from inference.llm import LLMConfig, LLMError, build_messages, stream_chat_with_retry
+from inference.llm_client import LLMConfig, LLMError, stream_chat_with_retry
+from inference.prompts import build_messages
 
 from . import events, leaks
 from .holdback import FinalAnswerHoldback
@@ -240,7 +241,9 @@ async def _listen_for_stop(channel: str, stop: asyncio.Event, task: asyncio.Task
 
 async def generation_run(*, message_id: int) -> None:
     layer = get_channel_layer()
-    job_channel = await layer.new_channel(prefix="tutor.job.")
+    # The default prefix matters on the Redis layer: it reads one "real" channel per process
+    # and sorts messages into local buffers; a channel under another prefix is never read.
+    job_channel = await layer.new_channel()
     if not await _claim(message_id, job_channel):
         logger.info("message %s already claimed or finished; nothing to do", message_id)
         return

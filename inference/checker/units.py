@@ -1,0 +1,151 @@
+"""Quantities with units, through pint. Runs only inside the sandboxed checker process."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pint
+import sympy as sp
+
+from .reading import GREEK, Read
+
+REGISTRY = pint.UnitRegistry()
+# Single letters that are far more often variables than units in a school answer.
+_VARIABLE_LETTERS = set("abcdfknpqrtuvwxyzABCDEFGHMPQRSTUXYZ")
+_NOT_UNITS = {
+    "pi",
+    "e",
+    "i",
+    "oo",
+    "inf",
+    "or",
+    "and",
+    "sqrt",
+    "sin",
+    "cos",
+    "tan",
+    "log",
+    "ln",
+    "exp",
+    *GREEK,
+}
+_LATEX_UNIT = re.compile(r"\\(?:text|mathrm|textrm|rm|operatorname|mbox)\s*\{([^{}]*)\}")
+_VALUE = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?:\s*(?:\*|×|\\times|\\cdot)\s*10\s*(?:\^|\*\*)\s*\{?\s*[-+]?\d+\s*\}?)?"
+
+
+def parse_unit(text: str) -> Any | None:
+    cleaned = _clean_unit(text)
+    if not cleaned or cleaned in _NOT_UNITS or not re.search(r"[A-Za-zµΩ]", cleaned):
+        return None
+    try:
+        unit = REGISTRY.parse_units(cleaned)
+    except (
+        pint.errors.UndefinedUnitError,
+        pint.errors.DefinitionSyntaxError,
+        AttributeError,
+        TypeError,
+        ValueError,
+        AssertionError,
+    ):
+        return None
+    except Exception:  # noqa: BLE001 - pint's tokenizer raises assorted errors on odd text; none is a unit
+        return None
+    if unit.dimensionless:
+        return None
+    return unit
+
+
+def _clean_unit(text: str) -> str:
+    text = _LATEX_UNIT.sub(r"\1", text)
+    text = re.sub(r"\\[,;!: ]|~", " ", text)
+    text = (
+        text.replace("\\cdot", "*")
+        .replace("·", "*")
+        .replace("\\mu", "µ")
+        .replace("\\Omega", "ohm")
+        .replace("Ω", "ohm")
+    )
+    text = re.sub(r"\^\{([^{}]*)\}", r"^\1", text)
+    text = text.replace("{", "").replace("}", "").strip()
+    text = re.sub(r"\s*/\s*", "/", text)
+    text = re.sub(r"(?<=[A-Za-z])\s+(?=[A-Za-z])", "*", text)
+    return text.strip()
+
+
+def split_quantity(text: str, *, expect_units: bool) -> tuple[str, Any, str] | None:
+    """'10 m' -> ('10', meter, 'm'); None when the text is not a value followed by units."""
+    latex = _LATEX_UNIT.search(text)
+    if latex and re.search(r"[A-Za-zµΩ]", latex.group(1)):
+        value_text = text[: latex.start()].strip()
+        unit_text = text[latex.start() :]
+        value_text = re.sub(r"(\\[,;!: ]|~|\s)+$", "", value_text)
+        unit = parse_unit(unit_text)
+        if unit is not None and value_text:
+            return value_text, unit, _clean_unit(unit_text)
+        return None
+    match = re.match(rf"^({_VALUE})(\s*)([A-Za-zµΩ°][A-Za-zµΩ°/^*·\d\s().\-]*)$", text.strip())
+    if not match:
+        return None
+    value_text, space, unit_text = match.group(1), match.group(2), match.group(3).strip()
+    cleaned = _clean_unit(unit_text)
+    if not expect_units:
+        if cleaned in _VARIABLE_LETTERS or cleaned in _NOT_UNITS:
+            return None
+        if not space and len(cleaned) < 2:
+            return None
+    unit = parse_unit(unit_text)
+    if unit is None:
+        return None
+    return value_text, unit, cleaned
+
+
+def compare_quantities(
+    gold: Read, answer: Read, options: dict[str, Any], compare_numbers: Callable[..., dict[str, Any]]
+) -> dict[str, Any]:
+    interpreted = answer.latex()
+    if answer.kind == "number":
+        return {
+            "equivalent": False,
+            "status": "units_missing",
+            "comparator": "quantity",
+            "reason": f"Units are missing: give the units too (for example {gold.unit_text}).",
+            "interpreted_as": interpreted,
+            "numeric_only": False,
+        }
+    if answer.kind != "quantity":
+        return {
+            "equivalent": False,
+            "status": "incorrect",
+            "comparator": "quantity",
+            "reason": "A value with units was expected.",
+            "interpreted_as": interpreted,
+            "numeric_only": False,
+        }
+    if gold.unit.dimensionality != answer.unit.dimensionality:
+        return {
+            "equivalent": False,
+            "status": "wrong_units",
+            "comparator": "quantity",
+            "reason": f"Those units don't fit: {answer.unit_text} measures something different from {gold.unit_text}.",
+            "interpreted_as": interpreted,
+            "numeric_only": False,
+        }
+    if gold.unit == answer.unit:
+        converted = answer
+    else:
+        factor = REGISTRY.Quantity(1, answer.unit).to(gold.unit).magnitude
+        converted = Read(kind="number", obj=answer.obj * sp.Float(factor, 15), raw=answer.raw, inexact=True)
+        if options.get("tolerance") is None and not gold.inexact and not answer.inexact:
+            options = {**options, "tolerance": 1e-9}
+    gold_number = Read(kind="number", obj=gold.obj, raw=gold.raw, inexact=gold.inexact)
+    result = compare_numbers(gold_number, converted, options)
+    result["comparator"] = "quantity"
+    result["interpreted_as"] = interpreted
+    if result["equivalent"] and gold.unit != answer.unit:
+        result["reason"] = f"Correct ({answer.unit_text} converted to {gold.unit_text})."
+    elif not result["equivalent"] and gold.unit != answer.unit:
+        shown = f"{float(converted.obj):.4g}"
+        result["reason"] = f"Not right: your answer is {shown} {gold.unit_text} when converted."
+    return result
