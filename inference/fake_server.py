@@ -35,6 +35,9 @@ from typing import Any
 from aiohttp import web
 
 FAULTS = ("busy", "missing_model", "error_line", "stall", "cut")
+# A token that the server replaces, as it writes it, with the wall-clock time: benchmarks
+# measure how long each token takes to reach a browser.
+STAMP = "\x00stamp"
 _TOKEN = re.compile(r"\s*\S+|\s+")
 
 
@@ -293,6 +296,8 @@ class FakeOllama:
             for kind, token in stream:
                 if reply.fault and sent >= reply.fault_after:
                     return await self._fault_out(request, response, reply.fault)
+                if token == STAMP:
+                    token = f"{time.time():.6f} "
                 line = piece(content=token) if kind == "content" else piece(thinking=token)
                 await response.write(json.dumps(line).encode() + b"\n")
                 sent += 1
@@ -403,14 +408,27 @@ def demo_brain(body: dict[str, Any]) -> Reply:
     return Reply(tokens=tokenize(DEMO_FALLBACK))
 
 
+def bench_brain(tokens: int) -> Brain:
+    """Every reply: `tokens` time-stamped tokens, then a final answer of 7."""
+
+    def brain(body: dict[str, Any]) -> Reply:
+        return Reply(tokens=[STAMP] * tokens + tokenize("\n\n**Final answer:** $\\boxed{7}$"))
+
+    return brain
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="An Ollama-compatible stand-in with scripted phi4 answers.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=11434)
     parser.add_argument("--tokens-per-second", type=float, default=30.0)
-    parser.add_argument("--scenario", default="phi4-demo", choices=["phi4-demo"])
+    parser.add_argument("--scenario", default="phi4-demo", choices=["phi4-demo", "bench"])
+    parser.add_argument("--bench-tokens", type=int, default=300)
     args = parser.parse_args()
-    server = FakeOllama(host=args.host, port=args.port, tokens_per_second=args.tokens_per_second or None)
+    brain = bench_brain(args.bench_tokens) if args.scenario == "bench" else demo_brain
+    server = FakeOllama(
+        host=args.host, port=args.port, tokens_per_second=args.tokens_per_second or None, brain=brain
+    )
     server.start()
     print(f"Fake Ollama (scripted phi4) listening on {server.url}", flush=True)
     try:

@@ -12,7 +12,11 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from inference.checker import warm_up  # noqa: E402
 from tutor.routing import websocket_urlpatterns  # noqa: E402
+
+# Start the checker's processes now, not when the first student's answer is waiting on them.
+warm_up()
 
 application = ProtocolTypeRouter(
     {

@@ -30,6 +30,7 @@ __all__ = [
     "preview_answer",
     "shutdown_pool",
     "verify_by_substitution",
+    "warm_up",
 ]
 
 
@@ -76,6 +77,13 @@ def pool() -> CheckerPool:
                     timeout=float(os.environ.get("CHECKER_TIMEOUT", "2.0")),
                 )
     return _pool
+
+
+def warm_up() -> None:
+    """Start the pool's processes in the background (they take about half a second to import)."""
+    if os.environ.get("CHECKER_WARM_UP", "1") == "0":
+        return
+    threading.Thread(target=lambda: pool().run({"kind": "ping"}, use_cache=False), daemon=True).start()
 
 
 def shutdown_pool() -> None:

@@ -334,3 +334,28 @@ async def _let_jobs_finish():
 
 
 __all__ = ["factories"]
+
+
+async def test_frames_the_channel_layer_drops_still_arrive_from_the_event_log(
+    solutions_allowed: Personas, fake_llm: FakeLLM, monkeypatch
+) -> None:
+    """Past capacity the layer drops messages silently; a lost last frame must still arrive."""
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    real_group_send = layer.group_send
+
+    async def lossy_group_send(group: str, message: dict) -> None:
+        frames = [f for f in message.get("frames", []) if f["type"] not in ("verification", "done")]
+        if frames or "frames" not in message:
+            await real_group_send(group, {**message, "frames": frames} if "frames" in message else message)
+
+    monkeypatch.setattr(layer, "group_send", lossy_group_send)
+    personas = solutions_allowed
+    fake_llm.reply(solution_tokens(CORRECT))
+    async with socket_for(personas.student) as ws:
+        message_id = await open_and_ask(ws, personas.problem.pk)
+        frames = await frames_until_done(ws, message_id, limit=10)
+    assert [f["seq"] for f in frames] == list(range(len(frames)))
+    assert next(f for f in frames if f["type"] == "verification")["status"] == "verified"
+    assert visible_text(frames) == CORRECT

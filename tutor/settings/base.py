@@ -69,8 +69,15 @@ TEMPLATES = [
 # --- Database -----------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
-    # Under ASGI each request may run in a different thread; persistent connections leak.
+    # Under ASGI each request may run in a different thread, so persistent per-thread
+    # connections leak; a psycopg pool gives cheap connections without that.
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": env_int("DATABASE_POOL_MAX", 20, minimum=2),
+            "timeout": 10,
+        }
 else:
     DATABASES = {
         "default": {
@@ -100,7 +107,9 @@ if REDIS_URL:
                     }
                 ],
                 "prefix": CHANNEL_LAYER_PREFIX,
-                "capacity": 1000,
+                # All of a process's sockets share one Redis list; past capacity, messages are
+                # dropped (the consumers then fill gaps from the stored event log).
+                "capacity": env_int("CHANNEL_LAYER_CAPACITY", 5000, minimum=100),
                 "expiry": 60,
             },
         }
@@ -134,6 +143,9 @@ TUTOR_GENERATION = env_str(
 )
 if TUTOR_GENERATION not in ("celery", "inprocess"):
     raise ValueError(f"TUTOR_GENERATION={TUTOR_GENERATION!r}: use 'celery' or 'inprocess'.")
+# Coalescing of streamed deltas: one stored and published frame per interval or token count.
+TUTOR_FLUSH_INTERVAL = env_float("TUTOR_FLUSH_INTERVAL", 0.05, minimum=0.0)
+TUTOR_FLUSH_TOKENS = env_int("TUTOR_FLUSH_TOKENS", 8, minimum=1)
 TUTOR_MAX_REGENERATIONS = env_int("TUTOR_MAX_REGENERATIONS", 2, minimum=0)
 TUTOR_REQUESTS_PER_MINUTE = env_int("TUTOR_REQUESTS_PER_MINUTE", 10, minimum=1)
 

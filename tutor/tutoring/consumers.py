@@ -5,7 +5,9 @@ Protocol: docs/websocket-protocol.md.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -18,6 +20,9 @@ from .services import TutorError
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FRAME_TOO_LARGE = 4413
 MAX_FRAME_BYTES = 16 * 1024
+# The channel layer drops messages silently past a channel's capacity. A reply that has gone
+# quiet for this long is topped up from its stored event log, so even a lost last frame arrives.
+QUIET_SECONDS = 1.0
 
 
 class TutorConsumer(AsyncJsonWebsocketConsumer):
@@ -29,9 +34,15 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
         self.session_id: Any = None
         # Highest seq sent per message: live events and replays never show a frame twice.
         self.sent: dict[int, int] = {}
+        # Replies still running, with when we last sent one of their frames.
+        self.running: dict[int, float] = {}
+        self.send_lock = asyncio.Lock()
+        self.watchdog = asyncio.create_task(self._watch_quiet_replies())
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
+        if getattr(self, "watchdog", None) is not None:
+            self.watchdog.cancel()
         if getattr(self, "session_id", None) is not None:
             await self.channel_layer.group_discard(events.session_group(self.session_id), self.channel_name)
 
@@ -93,6 +104,8 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
         transcript = await database_sync_to_async(services.transcript)(session=session)
         for entry in transcript:
             self.sent[entry["message_id"]] = entry["last_seq"]
+            if entry["status"] in services.ACTIVE_STATUSES:
+                self.running[entry["message_id"]] = time.monotonic()
         await self.send_json({"type": "session", "session_id": str(session.pk), "messages": transcript})
 
     async def _session(self) -> Any:
@@ -110,6 +123,7 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
             text=str(content.get("text", "") or ""),
         )
         self.sent.setdefault(ask.tutor_message_id, -1)
+        self.running[ask.tutor_message_id] = time.monotonic()
         await self.send_json(
             {
                 "type": "accepted",
@@ -138,7 +152,9 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
         if not owned:
             raise TutorError("not_found", "There is no such answer here.")
         frames = await database_sync_to_async(events.events_after)(message_id=message_id, after_seq=after_seq)
-        self.sent[message_id] = after_seq
+        async with self.send_lock:
+            self.sent[message_id] = after_seq
+        self.running[message_id] = time.monotonic()
         await self._send_frames(frames)
 
     # --- events from the generation job ---------------------------------------------------
@@ -146,7 +162,24 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
     async def tutor_events(self, event: dict[str, Any]) -> None:
         await self._send_frames(event["frames"])
 
+    async def _watch_quiet_replies(self) -> None:
+        while True:
+            await asyncio.sleep(QUIET_SECONDS / 2)
+            now = time.monotonic()
+            for message_id, last in list(self.running.items()):
+                if now - last < QUIET_SECONDS:
+                    continue
+                self.running[message_id] = now
+                missing = await database_sync_to_async(events.events_after)(
+                    message_id=message_id, after_seq=self.sent.get(message_id, -1)
+                )
+                await self._send_frames(missing)
+
     async def _send_frames(self, frames: list[dict[str, Any]]) -> None:
+        async with self.send_lock:
+            await self._send_frames_locked(frames)
+
+    async def _send_frames_locked(self, frames: list[dict[str, Any]]) -> None:
         for frame in frames:
             message_id, seq = frame["message_id"], frame["seq"]
             last = self.sent.get(message_id, -1)
@@ -162,3 +195,7 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
                         await self.send_json(earlier)
             await self.send_json(frame)
             self.sent[message_id] = seq
+            if frame["type"] == "done":
+                self.running.pop(message_id, None)
+            elif message_id in self.running:
+                self.running[message_id] = time.monotonic()

@@ -8,16 +8,19 @@ when the channel layer drops a message at capacity.
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import Max
 
-from .models import Message, MessageChunk
+from .models import MessageChunk
 
 EVENT_KINDS = frozenset({"start", "delta", "thinking", "status", "reset", "verification", "done", "error"})
+Event = tuple[str, str, dict[str, Any]]
 
 
 def session_group(session_id: object) -> str:
@@ -32,37 +35,97 @@ def event_frame(chunk: MessageChunk) -> dict[str, Any]:
     return frame
 
 
-def _append_events_sync(message_id: int, events: list[tuple[str, str, dict[str, Any]]]) -> list[MessageChunk]:
+def _insert(chunks: list[MessageChunk]) -> None:
     with transaction.atomic():
-        # Reserve a block of sequence numbers in one UPDATE so concurrent writers never collide.
-        count = len(events)
-        Message.objects.filter(pk=message_id).update(next_seq=F("next_seq") + count)
-        end = Message.objects.values_list("next_seq", flat=True).get(pk=message_id)
-        start = end - count
-        chunks = [
-            MessageChunk(message_id=message_id, seq=start + offset, kind=kind, text=text, data=data)
-            for offset, (kind, text, data) in enumerate(events)
-        ]
+        if connection.vendor == "postgresql":
+            # Dozens of streams each commit ~20 times a second; waiting for the WAL flush on every
+            # one was the bottleneck (see docs/benchmarks.md). A crash of PostgreSQL itself may lose
+            # the last fraction of a second of chunks; the reply's final text is written normally.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
         MessageChunk.objects.bulk_create(chunks)
-    return chunks
 
 
-append_events = database_sync_to_async(_append_events_sync)
+# Not thread-sensitive: writes run on a pooled connection in the default executor instead of
+# queueing behind every other database call on the single "sync" thread.
+_insert_async = database_sync_to_async(_insert, thread_sensitive=False)
 
 
-async def publish(session_id: object, chunks: list[MessageChunk]) -> None:
-    layer = get_channel_layer()
-    frames = [event_frame(chunk) for chunk in chunks]
-    await layer.group_send(session_group(session_id), {"type": "tutor.events", "frames": frames})
+class _BatchWriter:
+    """Writes the chunks of every stream in the process together.
+
+    While one INSERT is in flight, the chunks of all other streams pile up and go in the next
+    one, so fifty streams cost a few statements per tick instead of a thousand commits a second.
+    """
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[list[MessageChunk], asyncio.Future[None]]] = []
+        self.task: asyncio.Task[None] | None = None
+
+    async def write(self, chunks: list[MessageChunk]) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.pending.append((chunks, future))
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._drain())
+        await future
+
+    async def _drain(self) -> None:
+        while self.pending:
+            batch, self.pending = self.pending, []
+            try:
+                await _insert_async([chunk for chunks, _ in batch for chunk in chunks])
+            except BaseException as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+                continue
+            for _, future in batch:
+                if not future.done():
+                    future.set_result(None)
 
 
-async def emit(session_id: object, message_id: int, events: list[tuple[str, str, dict[str, Any]]]) -> None:
-    """Store then publish: a frame is never sent that a reconnecting client could not replay."""
-    for kind, _, _ in events:
-        if kind not in EVENT_KINDS:
-            raise ValueError(f"unknown event kind {kind!r}")
-    chunks = await append_events(message_id, events)
-    await publish(session_id, chunks)
+_writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _BatchWriter] = weakref.WeakKeyDictionary()
+
+
+def _writer() -> _BatchWriter:
+    loop = asyncio.get_running_loop()
+    writer = _writers.get(loop)
+    if writer is None:
+        writer = _writers[loop] = _BatchWriter()
+    return writer
+
+
+def next_seq_for(message_id: int) -> int:
+    last = MessageChunk.objects.filter(message_id=message_id).aggregate(last=Max("seq"))["last"]
+    return 0 if last is None else last + 1
+
+
+class EventLog:
+    """The writer of one reply's events. Only the job that claimed the message holds one, so it
+    can number events itself without asking the database for each."""
+
+    def __init__(self, *, session_id: Any, message_id: int, next_seq: int) -> None:
+        self.session_id = session_id
+        self.message_id = message_id
+        self.next_seq = next_seq
+
+    async def emit(self, events: list[Event]) -> None:
+        """Store then publish: a frame is never sent that a reconnecting client could not replay."""
+        chunks = []
+        for kind, text, data in events:
+            if kind not in EVENT_KINDS:
+                raise ValueError(f"unknown event kind {kind!r}")
+            chunks.append(
+                MessageChunk(message_id=self.message_id, seq=self.next_seq, kind=kind, text=text, data=data)
+            )
+            self.next_seq += 1
+        await _writer().write(chunks)
+        frames = [event_frame(chunk) for chunk in chunks]
+        await get_channel_layer().group_send(
+            session_group(self.session_id), {"type": "tutor.events", "frames": frames}
+        )
 
 
 def events_after(*, message_id: int, after_seq: int) -> list[dict[str, Any]]:

@@ -32,12 +32,13 @@ from .models import CachedSolution, Flag, Message, TutoringSession, Verification
 logger = logging.getLogger(__name__)
 
 # Coalescing: one stored and published delta per ~50 ms or 8 tokens, not one per token.
-FLUSH_INTERVAL = 0.05
-FLUSH_TOKENS = 8
+FLUSH_INTERVAL = settings.TUTOR_FLUSH_INTERVAL
+FLUSH_TOKENS = settings.TUTOR_FLUSH_TOKENS
 # A claimed message whose job has shown no sign of life for this long may be taken over
 # (its worker died); every flush refreshes claimed_at.
 CLAIM_STALE_AFTER = timedelta(seconds=90)
 HISTORY_TURNS = 12
+HEARTBEAT_SECONDS = 1.0
 
 
 @dataclass
@@ -66,14 +67,14 @@ def llm_config_for(problem_set_model: str) -> LLMConfig:
 
 
 @database_sync_to_async
-def _claim(message_id: int, job_channel: str) -> bool:
+def _claim(message_id: int, job_channel: str) -> int | None:
+    """Take the message for this job; returns the next event number, or None if it isn't ours."""
     now = timezone.now()
     claimable = Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_STALE_AFTER)
-    return bool(
-        Message.objects.filter(
-            claimable, pk=message_id, status__in=[Message.Status.QUEUED, Message.Status.STREAMING]
-        ).update(claimed_at=now, status=Message.Status.STREAMING, job_channel=job_channel)
-    )
+    claimed = Message.objects.filter(
+        claimable, pk=message_id, status__in=[Message.Status.QUEUED, Message.Status.STREAMING]
+    ).update(claimed_at=now, status=Message.Status.STREAMING, job_channel=job_channel)
+    return events.next_seq_for(message_id) if claimed else None
 
 
 @database_sync_to_async
@@ -97,9 +98,9 @@ def _load(message_id: int) -> tuple[Message, TutoringSession, list[dict[str, str
 
 
 @database_sync_to_async
-def _heartbeat(message_id: int) -> bool:
+def _heartbeat(message_id: int, next_seq: int) -> bool:
     """Refresh the claim; returns whether the student asked to stop."""
-    Message.objects.filter(pk=message_id).update(claimed_at=timezone.now())
+    Message.objects.filter(pk=message_id).update(claimed_at=timezone.now(), next_seq=next_seq)
     return Message.objects.filter(pk=message_id, stop_requested=True).exists()
 
 
@@ -148,11 +149,10 @@ def _flag(
 class _Streamer:
     """Streams one model reply into the event log, coalescing deltas."""
 
-    def __init__(
-        self, session_id: Any, message_id: int, *, hold_final_answer: bool, stream_content: bool
-    ) -> None:
-        self.session_id = session_id
-        self.message_id = message_id
+    def __init__(self, log: events.EventLog, *, hold_final_answer: bool, stream_content: bool) -> None:
+        self.log = log
+        self.message_id = log.message_id
+        self.last_heartbeat = time.monotonic()
         self.holdback = FinalAnswerHoldback() if hold_final_answer else None
         self.stream_content = stream_content
         self.pending: list[tuple[str, str]] = []
@@ -185,8 +185,10 @@ class _Streamer:
             else:
                 merged.append(("delta" if kind == "content" else "thinking", text, {}))
         self.pending = []
-        await events.emit(self.session_id, self.message_id, merged)
-        self.stop_requested = await _heartbeat(self.message_id)
+        await self.log.emit(merged)
+        if time.monotonic() - self.last_heartbeat >= HEARTBEAT_SECONDS:
+            self.last_heartbeat = time.monotonic()
+            self.stop_requested = await _heartbeat(self.message_id, self.log.next_seq)
 
 
 async def _stream_once(
@@ -207,9 +209,7 @@ async def _stream_once(
                 await streamer.add("thinking", event.text)
             elif event.kind == "retrying":
                 await streamer.flush()
-                await events.emit(
-                    streamer.session_id,
-                    streamer.message_id,
+                await streamer.log.emit(
                     [
                         (
                             "status",
@@ -244,49 +244,47 @@ async def generation_run(*, message_id: int) -> None:
     # The default prefix matters on the Redis layer: it reads one "real" channel per process
     # and sorts messages into local buffers; a channel under another prefix is never read.
     job_channel = await layer.new_channel()
-    if not await _claim(message_id, job_channel):
+    next_seq = await _claim(message_id, job_channel)
+    if next_seq is None:
         logger.info("message %s already claimed or finished; nothing to do", message_id)
         return
     stop = asyncio.Event()
-    work = asyncio.ensure_future(_generate(message_id, stop))
+    log_holder: list[events.EventLog] = []
+    work = asyncio.ensure_future(_generate(message_id, stop, next_seq, log_holder))
     listener = asyncio.ensure_future(_listen_for_stop(job_channel, stop, work))
     try:
         await asyncio.wait({work}, return_when=asyncio.ALL_COMPLETED)
     finally:
         listener.cancel()
     if work.cancelled():
-        message = await database_sync_to_async(Message.objects.get)(pk=message_id)
-        await _finish_stopped(message)
+        if log_holder:
+            await _finish_stopped(log_holder[0])
         return
     work.result()
 
 
-async def _finish_stopped(message: Message) -> None:
-    content = await database_sync_to_async(_content_from_events)(message.pk)
-    await _finish(message.pk, status=Message.Status.STOPPED, content=content)
-    await events.emit(
-        message.session_id,
-        message.pk,
-        [("done", "", {"status": "stopped", "message": "Stopped.", "usage": {}})],
-    )
+async def _finish_stopped(log: events.EventLog) -> None:
+    await log.emit([("done", "", {"status": "stopped", "message": "Stopped.", "usage": {}})])
+    content = await database_sync_to_async(_content_from_events)(log.message_id)
+    await _finish(log.message_id, status=Message.Status.STOPPED, content=content, next_seq=log.next_seq)
 
 
 def _content_from_events(message_id: int) -> str:
     return events.replay_state(message_id=message_id)[0]
 
 
-async def _generate(message_id: int, stop: asyncio.Event) -> None:
+async def _generate(
+    message_id: int, stop: asyncio.Event, next_seq: int, log_holder: list[events.EventLog]
+) -> None:
     message, session, history, student_text = await _load(message_id)
     problem = session.problem
     config = llm_config_for(problem.problem_set.model_name)
     mode = message.mode
     gold = problem.answer.strip()
-    await events.emit(
-        session.pk,
-        message_id,
-        [("start", "", {"mode": mode, "model": config.model, "reply_to": message.reply_to_id})],
-    )
-    if mode == Message.Mode.SOLUTION and await _serve_cached(session.pk, message_id, problem, config.model):
+    log = events.EventLog(session_id=session.pk, message_id=message_id, next_seq=next_seq)
+    log_holder.append(log)
+    await log.emit([("start", "", {"mode": mode, "model": config.model, "reply_to": message.reply_to_id})])
+    if mode == Message.Mode.SOLUTION and await _serve_cached(log, problem, config.model):
         return
     hint_like = mode in (Message.Mode.HINT, Message.Mode.FEEDBACK)
     checker_feedback: str | None = None
@@ -296,9 +294,7 @@ async def _generate(message_id: int, stop: asyncio.Event) -> None:
     final_verdict: Verdict | None = None
     for try_number in range(1, max_tries + 1):
         if try_number > 1:
-            await events.emit(
-                session.pk,
-                message_id,
+            await log.emit(
                 [
                     (
                         "reset",
@@ -307,9 +303,7 @@ async def _generate(message_id: int, stop: asyncio.Event) -> None:
                     )
                 ],
             )
-        streamer = _Streamer(
-            session.pk, message_id, hold_final_answer=not hint_like, stream_content=not hint_like
-        )
+        streamer = _Streamer(log, hold_final_answer=not hint_like, stream_content=not hint_like)
         llm_messages = build_messages(
             mode=mode,
             problem_statement=problem.statement,
@@ -323,7 +317,7 @@ async def _generate(message_id: int, stop: asyncio.Event) -> None:
         except GenerationStopped:
             raise asyncio.CancelledError from None
         except LLMError as exc:
-            await _fail(session.pk, message_id, code=exc.code, text=exc.user_message, partial=streamer)
+            await _fail(log, code=exc.code, text=exc.user_message, partial=streamer)
             return
         _add_usage(usage_total, last.usage)
         await database_sync_to_async(Message.objects.filter(pk=message_id).update)(
@@ -333,9 +327,7 @@ async def _generate(message_id: int, stop: asyncio.Event) -> None:
         if last.done_reason == "length":
             held = streamer.holdback.release_all() if streamer.holdback else last.content
             tail = [("delta", held, {})] if held else []
-            await events.emit(
-                session.pk,
-                message_id,
+            await log.emit(
                 [
                     *tail,
                     (
@@ -351,6 +343,7 @@ async def _generate(message_id: int, stop: asyncio.Event) -> None:
             )
             await _finish(
                 message_id,
+                next_seq=log.next_seq,
                 status=Message.Status.CUT_OFF,
                 content=last.content,
                 thinking=last.thinking,
@@ -381,12 +374,10 @@ async def _generate(message_id: int, stop: asyncio.Event) -> None:
                 text = leaks.fallback_hint(problem=problem, attempt_count=try_number)
             else:
                 text = last.content
-            await events.emit(session.pk, message_id, [("delta", text, {})])
-            await events.emit(
-                session.pk, message_id, [("done", "", {"status": "complete", "usage": usage_total})]
-            )
+            await log.emit([("delta", text, {}), ("done", "", {"status": "complete", "usage": usage_total})])
             await _finish(
                 message_id,
+                next_seq=log.next_seq,
                 status=Message.Status.COMPLETE,
                 content=text,
                 thinking=last.thinking,
@@ -395,9 +386,7 @@ async def _generate(message_id: int, stop: asyncio.Event) -> None:
             )
             return
 
-        await events.emit(
-            session.pk,
-            message_id,
+        await log.emit(
             [("status", "", {"code": "verifying", "message": "Checking the answer..."})],
         )
         verdict = await acheck_model_output(
@@ -460,9 +449,10 @@ async def _generate(message_id: int, stop: asyncio.Event) -> None:
         )
     )
     frames.append(("done", "", {"status": "complete", "usage": usage_total}))
-    await events.emit(session.pk, message_id, frames)
+    await log.emit(frames)
     await _finish(
         message_id,
+        next_seq=log.next_seq,
         status=Message.Status.COMPLETE,
         content=last.content,
         thinking=last.thinking,
@@ -479,7 +469,7 @@ def _cached_solution(problem_id: int, model_name: str, answer_key: str) -> Cache
     ).first()
 
 
-async def _serve_cached(session_id: Any, message_id: int, problem: Any, model_name: str) -> bool:
+async def _serve_cached(log: events.EventLog, problem: Any, model_name: str) -> bool:
     """A solution the answer-key audit already verified: sent at once, no model call."""
     cached = await _cached_solution(problem.pk, model_name, problem.answer)
     if cached is None:
@@ -501,9 +491,10 @@ async def _serve_cached(session_id: Any, message_id: int, problem: Any, model_na
         )
     )
     frames.append(("done", "", {"status": "complete", "usage": {"cached": True}}))
-    await events.emit(session_id, message_id, frames)
+    await log.emit(frames)
     await _finish(
-        message_id,
+        log.message_id,
+        next_seq=log.next_seq,
         status=Message.Status.COMPLETE,
         content=cached.content,
         thinking=cached.thinking,
@@ -528,11 +519,17 @@ def _add_usage(total: dict[str, Any], usage: dict[str, Any]) -> None:
             total[key] = value
 
 
-async def _fail(session_id: Any, message_id: int, *, code: str, text: str, partial: _Streamer) -> None:
+async def _fail(log: events.EventLog, *, code: str, text: str, partial: _Streamer) -> None:
     await partial.flush()
-    await events.emit(session_id, message_id, [("error", "", {"code": code, "message": text})])
-    await events.emit(session_id, message_id, [("done", "", {"status": "error", "usage": {}})])
-    content = await database_sync_to_async(_content_from_events)(message_id)
+    await log.emit(
+        [("error", "", {"code": code, "message": text}), ("done", "", {"status": "error", "usage": {}})]
+    )
+    content = await database_sync_to_async(_content_from_events)(log.message_id)
     await _finish(
-        message_id, status=Message.Status.ERROR, error_code=code, error_message=text, content=content
+        log.message_id,
+        next_seq=log.next_seq,
+        status=Message.Status.ERROR,
+        error_code=code,
+        error_message=text,
+        content=content,
     )

@@ -8,7 +8,7 @@ import re
 # "Final answer" heading; both are held until verification.
 _MARKER = re.compile(r"\\boxed|\\fbox|final\s+answer", re.IGNORECASE)
 # Text that might still grow into a marker (or its short lead-in) is not released yet.
-_LOOKBEHIND = 40
+_LOOKBEHIND = 24
 
 
 class FinalAnswerHoldback:
