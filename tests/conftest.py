@@ -74,6 +74,14 @@ def personas(db: None) -> Personas:
     )
 
 
+@pytest.fixture
+def solutions_allowed(personas: Personas) -> Personas:
+    """The same people, on an assignment that lets the tutor show worked solutions."""
+    personas.assignment.tutor_mode = "solutions"
+    personas.assignment.save()
+    return personas
+
+
 @pytest.fixture(autouse=True)
 def _close_connections_left_by_async_code():
     """Async tests reach the database from asgiref's worker thread; close that thread's

@@ -3,7 +3,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
@@ -37,10 +36,3 @@ async def socket_for(user, *, origin: bytes = ORIGIN) -> AsyncIterator[Websocket
 
 
 from tests.tutoring.fake import fake_llm  # noqa: E402, F401 - a fixture for every tutoring test
-
-
-@pytest.fixture
-def solutions_allowed(personas):
-    personas.assignment.tutor_mode = "solutions"
-    personas.assignment.save()
-    return personas

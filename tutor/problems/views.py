@@ -21,4 +21,24 @@ def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
     problem = get_object_or_404(
         selectors.problem_list_for(user=request.user).select_related("problem_set"), pk=pk
     )
-    return render(request, "problems/problem_detail.html", {"problem": problem})
+    context: dict[str, object] = {"problem": problem, "is_student": request.user.is_student}
+    if request.user.is_student:
+        from tutor.tutoring.models import TutoringSession
+        from tutor.tutoring.services import solution_allowed
+
+        assignment = selectors.assignment_for_student(user=request.user, problem=problem)
+        session = TutoringSession(student=request.user, problem=problem, assignment=assignment)
+        allowed, why = solution_allowed(session=session)
+        context.update(
+            {
+                "attempts": problem.attempts.filter(student=request.user).order_by("-created_at")[:20],
+                "solution_allowed": allowed,
+                "solution_locked_reason": why,
+                "assignment": assignment,
+            }
+        )
+    siblings = list(problem.problem_set.problems.filter(parent__isnull=True).values_list("pk", flat=True))
+    index = siblings.index(problem.pk) if problem.pk in siblings else -1
+    context["previous_id"] = siblings[index - 1] if index > 0 else None
+    context["next_id"] = siblings[index + 1] if 0 <= index < len(siblings) - 1 else None
+    return render(request, "problems/problem_detail.html", context)

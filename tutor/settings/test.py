@@ -7,7 +7,7 @@ the Redis channel layer; without them, on SQLite and the in-memory layer.
 import uuid
 
 from .base import *  # noqa: F403
-from .base import CHANNEL_LAYERS, REDIS_URL
+from .base import BASE_DIR, CHANNEL_LAYERS, DATABASES, REDIS_URL
 from .env import env_float, env_str
 
 DEBUG = False
@@ -31,3 +31,8 @@ if REDIS_URL:
 TUTOR_GENERATION = env_str("TUTOR_GENERATION", "inprocess")
 OLLAMA_READ_TIMEOUT = env_float("OLLAMA_READ_TIMEOUT", 2.0)
 OLLAMA_CONNECT_TIMEOUT = env_float("OLLAMA_CONNECT_TIMEOUT", 2.0)
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory: the page tests' server runs in another process and must see the data.
+    (BASE_DIR / "test-artifacts").mkdir(exist_ok=True)
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-artifacts" / "test-db.sqlite3")}

@@ -127,6 +127,7 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(
             {
                 "type": "accepted",
+                "mode": str(content.get("mode", "")),
                 "request_id": content.get("request_id"),
                 "message_id": ask.tutor_message_id,
                 "student_message_id": ask.student_message_id,

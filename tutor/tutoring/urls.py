@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views
+
+urlpatterns = [
+    path("problems/<int:pk>/preview", views.answer_preview, name="answer_preview"),
+    path("problems/<int:pk>/attempts", views.answer_submit, name="answer_submit"),
+]

@@ -1,0 +1,358 @@
+/* The student's problem page: answer preview and submission, and the tutor over a websocket.
+ * Protocol: docs/websocket-protocol.md. No inline script anywhere (the CSP forbids it). */
+(function () {
+  "use strict";
+
+  function csrfToken() {
+    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    if (match) return decodeURIComponent(match[1]);
+    var input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  function postJSON(url, body) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+      body: JSON.stringify(body)
+    }).then(function (response) {
+      return response.json();
+    });
+  }
+
+  /* ---------- answer entry ---------- */
+
+  function setupAnswer() {
+    var form = document.getElementById("answer-form");
+    if (!form) return;
+    var input = document.getElementById("answer-input");
+    var preview = document.getElementById("answer-preview");
+    var result = document.getElementById("answer-result");
+    var list = document.getElementById("attempt-list");
+    var count = document.getElementById("attempt-count");
+    var timer = null;
+    var lastAsked = "";
+
+    function showPreview(data) {
+      preview.innerHTML = "";
+      if (!input.value.trim()) return;
+      var label = document.createElement("span");
+      label.className = "preview-label";
+      if (data.ok) {
+        label.textContent = "Your answer was read as: ";
+        var math = document.createElement("span");
+        math.className = "preview-math";
+        window.TutorRender.renderLatex(math, data.latex);
+        preview.appendChild(label);
+        preview.appendChild(math);
+        if (data.message && data.message.indexOf("add units") >= 0) {
+          var hint = document.createElement("span");
+          hint.className = "preview-warning";
+          hint.textContent = " " + data.message;
+          preview.appendChild(hint);
+        }
+        preview.className = "preview preview-ok";
+      } else {
+        label.textContent = data.message || "That can't be read yet.";
+        preview.appendChild(label);
+        preview.className = "preview preview-error";
+      }
+    }
+
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var value = input.value;
+        if (!value.trim()) { preview.innerHTML = ""; return; }
+        lastAsked = value;
+        postJSON(form.getAttribute("data-preview-url"), { answer: value }).then(function (data) {
+          if (value === lastAsked) showPreview(data);
+        });
+      }, 250);
+    });
+
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var value = input.value;
+      result.className = "result";
+      result.textContent = "Checking…";
+      postJSON(form.getAttribute("action"), { answer: value }).then(function (data) {
+        result.innerHTML = "";
+        var badge = document.createElement("span");
+        var text = document.createElement("span");
+        if (!data.counted) {
+          result.className = "result result-unread";
+          text.textContent = (data.reason || "That couldn't be read.") + " This didn't count as an attempt.";
+          result.appendChild(text);
+          return;
+        }
+        badge.className = "badge " + (data.correct ? "badge-verified" : "badge-incorrect");
+        badge.textContent = data.correct ? "Correct" : "Not yet";
+        text.textContent = " " + data.reason;
+        result.className = "result " + (data.correct ? "result-correct" : "result-wrong");
+        result.appendChild(badge);
+        result.appendChild(text);
+        var item = document.createElement("li");
+        var code = document.createElement("code");
+        code.textContent = value;
+        item.appendChild(code);
+        item.appendChild(document.createTextNode(" — " + (data.correct ? "correct" : "not yet: " + data.reason)));
+        list.insertBefore(item, list.firstChild);
+        count.textContent = String(data.attempts);
+        unlockSolutionIfAllowed(data.attempts, data.correct);
+      }).catch(function () {
+        result.textContent = "Couldn't reach the server. Check your connection and try again.";
+      });
+    });
+  }
+
+  var solutionButton = null;
+  function unlockSolutionIfAllowed() {
+    // The server decides; a locked button simply asks and shows the server's reason.
+    if (solutionButton) solutionButton.removeAttribute("data-locked-reason");
+  }
+
+  /* ---------- the tutor ---------- */
+
+  function setupTutor() {
+    var root = document.getElementById("tutor");
+    if (!root) return;
+    var problemId = Number(root.getAttribute("data-problem-id"));
+    var chat = document.getElementById("chat");
+    var connection = document.getElementById("connection");
+    var stopButton = document.getElementById("stop");
+    var askButtons = root.querySelectorAll("button[data-mode]");
+    solutionButton = document.getElementById("ask-solution");
+    var feedbackForm = document.getElementById("feedback-form");
+    var feedbackInput = document.getElementById("feedback-input");
+
+    var ws = null;
+    var retry = 0;
+    var messages = {}; // message_id -> state
+    var running = null; // message_id of the reply in progress
+    var pendingRender = {};
+
+    function setConnection(text, ok) {
+      connection.textContent = text;
+      connection.className = "connection " + (ok ? "connection-ok" : "connection-down");
+    }
+
+    function bubble(role, mode) {
+      var item = document.createElement("li");
+      item.className = "bubble bubble-" + role;
+      var who = document.createElement("div");
+      who.className = "who";
+      who.textContent = role === "student" ? "You" : (mode === "hint" ? "Tutor · hint" : mode === "feedback" ? "Tutor · feedback" : "Tutor");
+      item.appendChild(who);
+      chat.appendChild(item);
+      return item;
+    }
+
+    function tutorState(id, mode) {
+      if (messages[id]) return messages[id];
+      var item = bubble("tutor", mode);
+      var thinking = document.createElement("details");
+      thinking.className = "reasoning";
+      thinking.hidden = true;
+      var summary = document.createElement("summary");
+      summary.textContent = "Tutor's reasoning";
+      var thinkingBody = document.createElement("div");
+      thinkingBody.className = "reasoning-body";
+      thinking.appendChild(summary);
+      thinking.appendChild(thinkingBody);
+      var body = document.createElement("div");
+      body.className = "body rendered";
+      var status = document.createElement("div");
+      status.className = "status";
+      var badge = document.createElement("div");
+      badge.className = "verification";
+      item.appendChild(thinking);
+      item.appendChild(body);
+      item.appendChild(status);
+      item.appendChild(badge);
+      messages[id] = { id: id, seq: -1, text: "", thinking: "", el: item, body: body, status: status, badge: badge,
+                       thinkingEl: thinking, thinkingBody: thinkingBody, done: false };
+      return messages[id];
+    }
+
+    function scheduleRender(state) {
+      if (pendingRender[state.id]) return;
+      pendingRender[state.id] = true;
+      window.requestAnimationFrame(function () {
+        pendingRender[state.id] = false;
+        window.TutorRender.renderInto(state.body, state.text, !state.done);
+        if (state.thinking) {
+          state.thinkingEl.hidden = false;
+          state.thinkingBody.textContent = state.thinking;
+        }
+      });
+    }
+
+    function showBadge(state, status, reason, answer) {
+      state.badge.innerHTML = "";
+      var badge = document.createElement("span");
+      var verified = status === "verified" || status === "verified_by_substitution";
+      badge.className = "badge " + (verified ? "badge-verified" : "badge-unverified");
+      badge.textContent = verified ? "✓ Verified answer" : "Unverified answer";
+      var why = document.createElement("span");
+      why.className = "verification-reason";
+      why.textContent = " " + (reason || "");
+      state.badge.appendChild(badge);
+      state.badge.appendChild(why);
+    }
+
+    function setRunning(id) {
+      running = id;
+      stopButton.hidden = id === null;
+      for (var i = 0; i < askButtons.length; i++) askButtons[i].disabled = id !== null;
+    }
+
+    function apply(frame) {
+      var state = tutorState(frame.message_id, frame.mode);
+      if (frame.seq <= state.seq) return; // seen already (replay after reconnect)
+      state.seq = frame.seq;
+      switch (frame.type) {
+        case "start":
+          state.status.textContent = "Thinking…";
+          setRunning(frame.message_id);
+          break;
+        case "delta":
+          state.status.textContent = "";
+          state.text += frame.text;
+          scheduleRender(state);
+          break;
+        case "thinking":
+          state.thinking += frame.text;
+          scheduleRender(state);
+          break;
+        case "reset":
+          state.text = "";
+          state.status.textContent = frame.reason;
+          scheduleRender(state);
+          break;
+        case "status":
+          state.status.textContent = frame.message;
+          break;
+        case "verification":
+          showBadge(state, frame.status, frame.reason, frame.final_answer);
+          break;
+        case "error":
+          state.status.textContent = frame.message;
+          state.status.className = "status status-error";
+          break;
+        case "done":
+          state.done = true;
+          if (frame.status === "stopped") state.status.textContent = "Stopped.";
+          else if (frame.status === "cut_off") state.status.textContent = frame.message || "The answer was cut off.";
+          else if (frame.status !== "error") state.status.textContent = "";
+          scheduleRender(state);
+          if (running === frame.message_id) setRunning(null);
+          break;
+      }
+    }
+
+    function showTranscript(list) {
+      chat.innerHTML = "";
+      messages = {};
+      setRunning(null);
+      for (var i = 0; i < list.length; i++) {
+        var m = list[i];
+        if (m.role === "student") {
+          var item = bubble("student", m.mode);
+          var body = document.createElement("div");
+          body.className = "body";
+          body.textContent = m.content;
+          item.appendChild(body);
+          continue;
+        }
+        var state = tutorState(m.message_id, m.mode);
+        state.seq = m.last_seq;
+        state.text = m.content;
+        state.thinking = m.thinking || "";
+        var active = m.status === "queued" || m.status === "streaming" || m.status === "verifying";
+        state.done = !active;
+        if (m.verification === "verified" || m.verification === "verified_by_substitution" || m.verification === "unverified") {
+          showBadge(state, m.verification, m.verification === "unverified" ? "The checker could not confirm this answer." : "Checked by a computer algebra system.", m.final_answer);
+        }
+        if (m.status === "error") state.status.textContent = "This answer stopped with an error.";
+        scheduleRender(state);
+        if (active) {
+          setRunning(m.message_id);
+          // Anything after what the transcript held, then live frames: no gaps, no repeats.
+          send({ type: "resume", message_id: m.message_id, after_seq: m.last_seq });
+        }
+      }
+    }
+
+    function send(frame) {
+      if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame));
+    }
+
+    function connect() {
+      var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+      ws = new WebSocket(scheme + window.location.host + root.getAttribute("data-ws-path"));
+      window.tutorSocket = ws; // for tests that cut the connection
+      ws.addEventListener("open", function () {
+        retry = 0;
+        setConnection("Connected", true);
+        send({ type: "open", problem_id: problemId });
+      });
+      ws.addEventListener("message", function (event) {
+        var frame = JSON.parse(event.data);
+        if (frame.type === "session") showTranscript(frame.messages);
+        else if (frame.type === "accepted") {
+          tutorState(frame.message_id, frame.mode);
+          setRunning(frame.message_id);
+        } else if (frame.type === "error" && frame.message_id === undefined) {
+          var note = document.createElement("li");
+          note.className = "bubble bubble-notice";
+          note.textContent = frame.message;
+          chat.appendChild(note);
+        } else if (frame.message_id !== undefined) apply(frame);
+      });
+      ws.addEventListener("close", function (event) {
+        if (event.code === 4401) {
+          setConnection("Please log in again to talk to the tutor.", false);
+          return;
+        }
+        var delay = Math.min(8000, 500 * Math.pow(2, retry++));
+        setConnection("Connection lost. Reconnecting…", false);
+        setTimeout(connect, delay);
+      });
+    }
+
+    function ask(mode, text) {
+      if (running !== null) return;
+      var who = bubble("student", mode);
+      var body = document.createElement("div");
+      body.className = "body";
+      body.textContent = text || (mode === "hint" ? "Can I have a hint?" : "Show me a worked solution.");
+      who.appendChild(body);
+      var id = window.crypto && window.crypto.randomUUID ? window.crypto.randomUUID() : String(Date.now()) + Math.random();
+      send({ type: "ask", mode: mode, request_id: id, text: text || "" });
+    }
+
+    for (var i = 0; i < askButtons.length; i++) {
+      askButtons[i].addEventListener("click", function (event) {
+        ask(event.currentTarget.getAttribute("data-mode"));
+      });
+    }
+    stopButton.addEventListener("click", function () {
+      if (running !== null) send({ type: "stop", message_id: running });
+    });
+    feedbackForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var text = feedbackInput.value.trim();
+      if (!text) return;
+      ask("feedback", text);
+      feedbackInput.value = "";
+    });
+    connect();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    setupAnswer();
+    setupTutor();
+  });
+})();
