@@ -202,6 +202,29 @@
       state.badge.appendChild(why);
     }
 
+    function addReportButton(state) {
+      if (state.reportButton) return;
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "button report-button";
+      button.textContent = "This looks wrong";
+      button.addEventListener("click", function () {
+        var body = new URLSearchParams();
+        body.set("note", "");
+        fetch("/messages/" + state.id + "/report", {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "X-CSRFToken": csrfToken(), "Content-Type": "application/x-www-form-urlencoded" },
+          body: body.toString()
+        }).then(function (response) { return response.json(); }).then(function (data) {
+          button.disabled = true;
+          button.textContent = data.message || "Reported";
+        });
+      });
+      state.reportButton = button;
+      state.el.appendChild(button);
+    }
+
     function setRunning(id) {
       running = id;
       stopButton.hidden = id === null;
@@ -247,6 +270,7 @@
           else if (frame.status === "cut_off") state.status.textContent = frame.message || "The answer was cut off.";
           else if (frame.status !== "error") state.status.textContent = "";
           scheduleRender(state);
+          if (frame.status === "complete") addReportButton(state);
           if (running === frame.message_id) setRunning(null);
           break;
       }
@@ -276,6 +300,7 @@
           showBadge(state, m.verification, m.verification === "unverified" ? "The checker could not confirm this answer." : "Checked by a computer algebra system.", m.final_answer);
         }
         if (m.status === "error") state.status.textContent = "This answer stopped with an error.";
+        if (m.status === "complete") addReportButton(state);
         scheduleRender(state);
         if (active) {
           setRunning(m.message_id);

@@ -1,4 +1,7 @@
+import csv
+
 from django.contrib import admin
+from django.http import HttpResponse
 
 from .models import Attempt, Flag, Message, TutoringSession, Verification
 
@@ -29,14 +32,57 @@ class FlagInline(admin.TabularInline):
     readonly_fields = ("kind", "detail", "model_answer")
 
 
+@admin.action(description="Export selected sessions as CSV (one row per message)")
+def export_sessions_csv(modeladmin: admin.ModelAdmin, request, queryset) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="tutoring-sessions.csv"'
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            "session",
+            "student",
+            "problem",
+            "flagged",
+            "time",
+            "role",
+            "mode",
+            "status",
+            "verification",
+            "final_answer",
+            "content",
+        ]
+    )
+    for session in queryset.select_related("student", "problem").prefetch_related("messages"):
+        for message in session.messages.all():
+            writer.writerow(
+                [
+                    session.pk,
+                    session.student.username,
+                    str(session.problem),
+                    session.flagged,
+                    message.created_at.isoformat(),
+                    message.role,
+                    message.mode,
+                    message.status,
+                    message.verification,
+                    message.final_answer,
+                    message.content,
+                ]
+            )
+    return response
+
+
 @admin.register(TutoringSession)
 class TutoringSessionAdmin(admin.ModelAdmin):
+    actions = (export_sessions_csv,)
     list_display = ("student", "problem", "assignment", "flagged", "message_count", "updated_at")
     list_filter = (
         "flagged",
         ("assignment__classroom", admin.RelatedOnlyFieldListFilter),
         ("problem__problem_set", admin.RelatedOnlyFieldListFilter),
         ("student", admin.RelatedOnlyFieldListFilter),
+        "messages__status",
+        "messages__verification",
         "created_at",
     )
     search_fields = ("student__username", "problem__title", "problem__statement", "messages__content")

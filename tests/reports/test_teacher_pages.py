@@ -1,0 +1,134 @@
+"""The teacher's dashboard, grades export, review queue, and students' "this looks wrong" reports."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from tests.conftest import Personas
+from tutor.tutoring.attempts import attempt_submit
+from tutor.tutoring.models import Flag, Message, TutoringSession
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def activity(personas: Personas) -> Personas:
+    problem = personas.problem  # key "2"
+    attempt_submit(student=personas.student, problem=problem, answer="3")
+    attempt_submit(student=personas.student, problem=problem, answer="2")
+    attempt_submit(student=personas.classmate, problem=problem, answer="3")
+    attempt_submit(student=personas.classmate, problem=problem, answer="3.0")
+    attempt_submit(student=personas.classmate, problem=problem, answer="2 +")  # unreadable: not counted
+    session = TutoringSession.objects.create(student=personas.classmate, problem=problem)
+    Message.objects.create(session=session, role="student", mode="hint", content="Can I have a hint?")
+    Message.objects.create(session=session, role="student", mode="hint", content="Another hint?")
+    return personas
+
+
+def test_dashboard_figures_match_the_attempts(activity: Personas) -> None:
+    page = client_for(activity.teacher).get(reverse("class_dashboard", args=[activity.classroom.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    row = html.split(f'data-problem="{activity.problem.pk}"')[1].split("</tr>")[0]
+    assert "1 of 2 (50%)" in row
+    assert '<td class="attempts">4</td>' in row
+    assert '<td class="tried">2</td>' in row
+    assert '<td class="hints">2</td>' in row
+    assert "3×" in row and "That value isn" in row, (
+        "the three wrong answers are grouped by the checker's reason"
+    )
+    assert "<svg" in html and "50%" in html
+
+
+def test_grades_csv(activity: Personas) -> None:
+    response = client_for(activity.teacher).get(reverse("grades_csv", args=[activity.classroom.pk]))
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    header, body = rows[0], {r[0]: r for r in rows[1:]}
+    column = header.index(f"{activity.problem_set.key}/{activity.problem.key}")
+    assert body["ada"][column] == "1"
+    assert body["ben"][column] == "0"
+    assert body["ada"][-2:] == ["1", "3"]
+
+
+def test_student_view_lists_last_answers(activity: Personas) -> None:
+    page = client_for(activity.teacher).get(
+        reverse("student_detail", args=[activity.classroom.pk, activity.classmate.pk])
+    )
+    assert "3.0" in page.content.decode()
+
+
+def test_other_teachers_and_students_are_kept_out(activity: Personas) -> None:
+    url = reverse("class_dashboard", args=[activity.classroom.pk])
+    assert client_for(activity.other_teacher).get(url).status_code == 404
+    assert client_for(activity.student).get(url).status_code == 403
+    csv_url = reverse("grades_csv", args=[activity.classroom.pk])
+    assert client_for(activity.other_teacher).get(csv_url).status_code == 404
+    assert Client().get(url).status_code == 302
+
+
+def test_student_report_lands_in_the_review_queue_and_the_teacher_resolves_it(personas: Personas) -> None:
+    session = TutoringSession.objects.create(student=personas.student, problem=personas.problem)
+    reply = Message.objects.create(
+        session=session,
+        role="tutor",
+        mode="solution",
+        content="So $x = 3$.",
+        final_answer="3",
+        status="complete",
+    )
+    assert client_for(personas.classmate).post(reverse("report_message", args=[reply.pk])).status_code == 404
+    response = client_for(personas.student).post(
+        reverse("report_message", args=[reply.pk]), {"note": "x is 2!"}
+    )
+    assert response.json()["ok"]
+    flag = Flag.objects.get(kind=Flag.Kind.STUDENT_REPORT)
+    assert flag.detail == "x is 2!"
+
+    teacher = client_for(personas.teacher)
+    queue = teacher.get(reverse("review_queue")).content.decode()
+    assert "Student reported a problem" in queue
+    assert "to review" in queue
+    detail = teacher.get(reverse("review_flag", args=[flag.pk])).content.decode()
+    assert "So $x = 3$." in detail
+    teacher.post(
+        reverse("review_flag", args=[flag.pk]),
+        {"teacher_note": "Tutor slipped; key is right.", "resolve": "1"},
+    )
+    flag.refresh_from_db()
+    assert flag.resolved_at is not None and flag.teacher_note.startswith("Tutor slipped")
+    assert client_for(personas.other_teacher).get(reverse("review_flag", args=[flag.pk])).status_code == 404
+
+
+def test_admin_lists_sessions_with_filters_search_and_csv_export(activity: Personas) -> None:
+    from tutor.classroom.models import User
+
+    admin_user = User.objects.create_superuser("root", "root@example.com", "pw-for-the-admin-123")
+    client = client_for(admin_user)
+    listing = client.get("/admin/tutoring/tutoringsession/?flagged__exact=0&q=ben")
+    assert listing.status_code == 200
+    assert "ben" in listing.content.decode()
+    session = TutoringSession.objects.get(student=activity.classmate)
+    assert (
+        "Can I have a hint?"
+        in client.get(f"/admin/tutoring/tutoringsession/{session.pk}/change/").content.decode()
+    )
+    export = client.post(
+        "/admin/tutoring/tutoringsession/",
+        {"action": "export_sessions_csv", "_selected_action": [str(session.pk)]},
+    )
+    assert export["Content-Type"].startswith("text/csv")
+    assert "Another hint?" in export.content.decode()
+    for model in ("message", "attempt", "verification", "flag"):
+        assert client.get(f"/admin/tutoring/{model}/").status_code == 200

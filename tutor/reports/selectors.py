@@ -1,0 +1,153 @@
+"""Figures for a teacher's class dashboard. Everything is scoped to one class the teacher owns."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db.models import QuerySet
+
+from tutor.classroom.models import Classroom, User
+from tutor.problems.models import Problem
+from tutor.tutoring.models import Attempt, Flag, Message
+
+# Gaps longer than this between a student's actions on a problem don't count as time on task.
+IDLE_GAP = timedelta(minutes=10)
+
+
+@dataclass
+class ProblemFigures:
+    problem: Problem
+    students_tried: int = 0
+    students_correct: int = 0
+    attempts: int = 0
+    hints: int = 0
+    solutions: int = 0
+    feedback: int = 0
+    minutes_on_task: float = 0.0
+    wrong_reasons: list[tuple[str, int, list[str]]] = field(default_factory=list)
+    class_size: int = 0
+
+    @property
+    def success_rate(self) -> float:
+        return self.students_correct / self.class_size if self.class_size else 0.0
+
+    @property
+    def success_percent(self) -> int:
+        return round(self.success_rate * 100)
+
+
+def classroom_for_teacher(*, teacher: User, pk: int) -> QuerySet[Classroom]:
+    return Classroom.objects.filter(pk=pk, teacher=teacher)
+
+
+def class_problems(classroom: Classroom) -> list[Problem]:
+    return list(
+        Problem.objects.filter(problem_set__assignments__classroom=classroom, parent__isnull=True)
+        .select_related("problem_set")
+        .order_by("problem_set__title", "position", "id")
+    )
+
+
+def _minutes(times: list) -> float:
+    times = sorted(times)
+    total = timedelta()
+    for earlier, later in zip(times, times[1:], strict=False):
+        gap = later - earlier
+        if gap <= IDLE_GAP:
+            total += gap
+    return total.total_seconds() / 60
+
+
+def dashboard(classroom: Classroom) -> list[ProblemFigures]:
+    students = list(classroom.students.values_list("pk", flat=True))
+    problems = class_problems(classroom)
+    figures = {p.pk: ProblemFigures(problem=p, class_size=len(students)) for p in problems}
+    tried: dict[int, set[int]] = defaultdict(set)
+    correct: dict[int, set[int]] = defaultdict(set)
+    wrong: dict[int, Counter] = defaultdict(Counter)
+    samples: dict[tuple[int, str], list[str]] = defaultdict(list)
+    activity: dict[tuple[int, int], list] = defaultdict(list)
+    attempts = Attempt.objects.filter(problem__in=figures, student__in=students).values(
+        "problem_id", "student_id", "correct", "reason", "answer", "created_at"
+    )
+    for row in attempts:
+        item = figures[row["problem_id"]]
+        item.attempts += 1
+        tried[row["problem_id"]].add(row["student_id"])
+        activity[(row["problem_id"], row["student_id"])].append(row["created_at"])
+        if row["correct"]:
+            correct[row["problem_id"]].add(row["student_id"])
+        else:
+            reason = row["reason"] or "Not right"
+            wrong[row["problem_id"]][reason] += 1
+            if (
+                len(samples[(row["problem_id"], reason)]) < 3
+                and row["answer"] not in samples[(row["problem_id"], reason)]
+            ):
+                samples[(row["problem_id"], reason)].append(row["answer"])
+    asks = Message.objects.filter(
+        role=Message.Role.STUDENT, session__problem__in=figures, session__student__in=students
+    ).values("session__problem_id", "session__student_id", "mode", "created_at")
+    for row in asks:
+        item = figures[row["session__problem_id"]]
+        if row["mode"] == Message.Mode.HINT:
+            item.hints += 1
+        elif row["mode"] == Message.Mode.SOLUTION:
+            item.solutions += 1
+        elif row["mode"] == Message.Mode.FEEDBACK:
+            item.feedback += 1
+        activity[(row["session__problem_id"], row["session__student_id"])].append(row["created_at"])
+    for pk, item in figures.items():
+        item.students_tried = len(tried[pk])
+        item.students_correct = len(correct[pk])
+        item.wrong_reasons = [
+            (reason, count, samples[(pk, reason)]) for reason, count in wrong[pk].most_common(3)
+        ]
+    for (pk, _), times in activity.items():
+        figures[pk].minutes_on_task += _minutes(times)
+    return [figures[p.pk] for p in problems]
+
+
+def student_rows(classroom: Classroom, student: User) -> list[dict]:
+    rows = []
+    for problem in class_problems(classroom):
+        attempts = list(problem.attempts.filter(student=student).order_by("created_at"))
+        hints = Message.objects.filter(
+            role=Message.Role.STUDENT,
+            mode=Message.Mode.HINT,
+            session__problem=problem,
+            session__student=student,
+        ).count()
+        rows.append(
+            {
+                "problem": problem,
+                "attempts": len(attempts),
+                "correct": any(a.correct for a in attempts),
+                "last_answer": attempts[-1].answer if attempts else "",
+                "last_reason": attempts[-1].reason if attempts else "",
+                "hints": hints,
+            }
+        )
+    return rows
+
+
+def grades(classroom: Classroom) -> tuple[list[Problem], list[tuple[User, list[int], int]]]:
+    problems = class_problems(classroom)
+    solved = set(
+        Attempt.objects.filter(
+            problem__in=problems, correct=True, student__in=classroom.students.all()
+        ).values_list("student_id", "problem_id")
+    )
+    rows = []
+    for student in classroom.students.order_by("last_name", "first_name", "username"):
+        marks = [1 if (student.pk, p.pk) in solved else 0 for p in problems]
+        rows.append((student, marks, sum(marks)))
+    return problems, rows
+
+
+def flags_for_teacher(*, teacher: User) -> QuerySet[Flag]:
+    return Flag.objects.filter(problem__problem_set__owner=teacher).select_related(
+        "problem__problem_set", "session__student", "message"
+    )
