@@ -54,6 +54,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "classes": classes,
         "assignments": assignments,
         "class_form": ClassroomForm(),
+        "problem_sets": selectors.problem_set_list_for(user=user) if user.is_teacher else [],
         "join_form": JoinForm(),
     }
     return render(request, "classroom/home.html", context)

@@ -1,3 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views_teacher
+
+urlpatterns = [
+    path("sets/upload/", views_teacher.upload, name="problem_set_upload"),
+    path("sets/<int:pk>/export.<str:fmt>", views_teacher.export, name="problem_set_export"),
+    path("sets/<int:pk>/audit/", views_teacher.audit_start, name="problem_set_audit"),
+    path("assignments/new/", views_teacher.assignment_edit, name="assignment_create"),
+    path("assignments/<int:pk>/", views_teacher.assignment_edit, name="assignment_edit"),
+    path("assignments/<int:pk>/delete/", views_teacher.assignment_delete, name="assignment_delete"),
+]

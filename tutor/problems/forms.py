@@ -1,0 +1,52 @@
+from django import forms
+
+from tutor.classroom.models import Assignment, Classroom
+
+from .models import ProblemSet
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label="Problem set file",
+        help_text="YAML or JSON (our format), CSV, Moodle XML, GIFT, or a .zip of those. Up to 2 MB.",
+    )
+    dry_run = forms.BooleanField(required=False, label="Only check the file, don't save it")
+
+
+class AssignmentForm(forms.ModelForm):
+    class Meta:
+        model = Assignment
+        fields = [
+            "classroom",
+            "problem_set",
+            "opens_at",
+            "due_at",
+            "solutions_release_at",
+            "tutor_mode",
+            "solutions_after_attempts",
+        ]
+        labels = {
+            "classroom": "Class",
+            "problem_set": "Problem set",
+            "opens_at": "Opens",
+            "due_at": "Due",
+            "solutions_release_at": "Worked solutions released",
+            "tutor_mode": "What the tutor may do",
+            "solutions_after_attempts": "Attempts before the tutor may show a solution",
+        }
+        widgets = {
+            name: forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+            for name in ("opens_at", "due_at", "solutions_release_at")
+        }
+
+    def __init__(self, *args: object, teacher=None, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["classroom"].queryset = Classroom.objects.filter(teacher=teacher)
+        self.fields["problem_set"].queryset = ProblemSet.objects.filter(owner=teacher)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        opens, due = data.get("opens_at"), data.get("due_at")
+        if opens and due and due < opens:
+            self.add_error("due_at", "The due date is before the opening date.")
+        return data

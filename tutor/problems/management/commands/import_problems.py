@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from tutor.classroom.models import User
+from tutor.problems.services import problem_set_import
+
+
+class Command(BaseCommand):
+    help = "Import a problem set (YAML, JSON, CSV, Moodle XML, GIFT or a zip of those) for a teacher."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("file")
+        parser.add_argument("--owner", required=True, help="the teacher's username")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="check the file and show how answers are read"
+        )
+
+    def handle(self, *args: object, **options: object) -> None:
+        path = Path(str(options["file"]))
+        if not path.exists():
+            raise CommandError(f"{path} does not exist.")
+        owner = User.objects.filter(username=options["owner"]).first()
+        if owner is None:
+            raise CommandError(f"No user {options['owner']!r}.")
+        result = problem_set_import(
+            owner=owner, filename=path.name, data=path.read_bytes(), dry_run=bool(options["dry_run"])
+        )
+        for key, typed, latex in result.read_as:
+            self.stdout.write(f"  {key}: {typed!r} read as {latex}")
+        for warning in result.warnings:
+            self.stdout.write(self.style.WARNING(f"warning: {warning}"))
+        if result.errors:
+            for error in result.errors:
+                self.stderr.write(self.style.ERROR(str(error)))
+            raise CommandError(f"{len(result.errors)} problem(s) in {path.name}; nothing was imported.")
+        if options["dry_run"]:
+            self.stdout.write(self.style.SUCCESS("The file is fine (dry run: nothing saved)."))
+            return
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Imported '{result.problem_set.title}': {result.created} new, {result.updated} updated."
+            )
+        )
