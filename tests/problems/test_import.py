@@ -291,3 +291,37 @@ def test_assignments_with_dates_and_tutor_mode(personas: Personas) -> None:
         },
     )
     assert sneaky.status_code == 200 and "Select a valid choice" in sneaky.content.decode()
+
+
+@pytest.fixture
+def eager_celery():
+    from tutor.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+def test_a_large_upload_runs_as_a_task_with_progress(
+    personas: Personas, eager_celery, django_capture_on_commit_callbacks
+) -> None:
+    rows = "".join(f"q{i},Problem {i},What is ${i} + 1$?,{i + 1},number\n" for i in range(60))
+    data = ("key,title,statement,answer,answer_type\n" + rows).encode()
+    teacher = Client()
+    teacher.force_login(personas.teacher)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = teacher.post(
+            reverse("problem_set_upload"), {"file": SimpleUploadedFile("big-set.csv", data)}
+        )
+    assert response.status_code == 302
+    job_url = response["Location"]
+    status = teacher.get(job_url + "?format=json").json()
+    assert status["done"] and status["status"] == "done"
+    assert status["processed"] == status["total"] == 60
+    page = teacher.get(job_url).content.decode()
+    assert "Imported" in page and "big-set" in page.lower()
+    assert ProblemSet.objects.get(key="big-set").problems.count() == 60
+    other = Client()
+    other.force_login(personas.other_teacher)
+    assert other.get(job_url).status_code == 404

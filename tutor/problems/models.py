@@ -77,3 +77,27 @@ class Problem(models.Model):
 
     def __str__(self) -> str:
         return self.title or f"{self.problem_set} #{self.key}"
+
+
+class ImportJob(models.Model):
+    """A large upload, validated and saved by a Celery task while the page shows its progress."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to start"
+        RUNNING = "running", "Checking answer keys"
+        DONE = "done", "Imported"
+        FAILED = "failed", "Not imported"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_jobs")
+    filename = models.CharField(max_length=255)
+    data = models.BinaryField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    problem_set = models.ForeignKey(ProblemSet, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.status})"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
@@ -12,7 +13,7 @@ from inference.checker import preview_answer
 from tutor.classroom.models import User
 
 from .importers import ImportProblem, ProblemSpec, SetSpec, UploadRefused, read_upload
-from .models import Problem, ProblemSet
+from .models import ImportJob, Problem, ProblemSet
 
 
 @dataclass
@@ -38,11 +39,16 @@ def _flatten(problems: list[ProblemSpec]) -> list[ProblemSpec]:
     return out
 
 
-def problem_set_validate(*, spec: SetSpec) -> tuple[list[ImportProblem], list[tuple[str, str, str]]]:
+def problem_set_validate(
+    *, spec: SetSpec, progress: Callable[[int, int], None] | None = None
+) -> tuple[list[ImportProblem], list[tuple[str, str, str]]]:
     errors = list(spec.problems_found)
     read_as = []
     seen: dict[str, str] = {}
-    for problem in _flatten(spec.problems):
+    problems = _flatten(spec.problems)
+    for number, problem in enumerate(problems, start=1):
+        if progress is not None and number % 10 == 0:
+            progress(number, len(problems))
         if problem.key in seen:
             errors.append(
                 ImportProblem(
@@ -77,7 +83,14 @@ def problem_set_validate(*, spec: SetSpec) -> tuple[list[ImportProblem], list[tu
     return errors, read_as
 
 
-def problem_set_import(*, owner: User, filename: str, data: bytes, dry_run: bool = False) -> ImportResult:
+def problem_set_import(
+    *,
+    owner: User,
+    filename: str,
+    data: bytes,
+    dry_run: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportResult:
     result = ImportResult(filename=filename)
     if not owner.is_teacher:
         result.errors.append(ImportProblem(filename, "", "only teachers can upload problem sets"))
@@ -88,7 +101,7 @@ def problem_set_import(*, owner: User, filename: str, data: bytes, dry_run: bool
         result.errors.append(ImportProblem(filename, "", str(exc)))
         return result
     result.warnings = spec.warnings
-    result.errors, result.read_as = problem_set_validate(spec=spec)
+    result.errors, result.read_as = problem_set_validate(spec=spec, progress=progress)
     if not spec.problems and not result.errors:
         result.errors.append(ImportProblem(filename, "", "no problems found"))
     if result.errors or dry_run:
@@ -215,9 +228,7 @@ def problem_set_export_moodle(*, problem_set: ProblemSet) -> str:
             kind = "shortanswer"
         out.append(f'  <question type="{kind}">')
         out.append(f"    <name><text>{escape(problem.title or problem.key)}</text></name>")
-        out.append(
-            f'    <questiontext format="markdown"><text>{escape(statement)}</text></questiontext>'
-        )
+        out.append(f'    <questiontext format="markdown"><text>{escape(statement)}</text></questiontext>')
         if problem.solution:
             out.append(
                 f'    <generalfeedback format="markdown"><text>{escape(problem.solution)}</text></generalfeedback>'
@@ -249,3 +260,49 @@ def problem_set_export_moodle(*, problem_set: ProblemSet) -> str:
         out.append("  </question>")
     out.append("</quiz>")
     return "\n".join(out) + "\n"
+
+
+# --- large uploads -----------------------------------------------------------------------------
+
+LARGE_UPLOAD_PROBLEMS = 50
+
+
+def problem_count(*, filename: str, data: bytes) -> int:
+    """How many problems a file holds (0 if it can't be read; the import then says why)."""
+    try:
+        return len(_flatten(read_upload(filename, data).problems))
+    except UploadRefused:
+        return 0
+
+
+def import_job_start(*, owner: User, filename: str, data: bytes) -> ImportJob:
+    job = ImportJob.objects.create(owner=owner, filename=filename, data=data)
+    from .tasks import run_import_job
+
+    transaction.on_commit(lambda: run_import_job.delay(job.pk))
+    return job
+
+
+def import_job_run(*, job_id: int) -> None:
+    # Claim the job with a conditional UPDATE so a redelivered task does nothing.
+    if not ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
+        status=ImportJob.Status.RUNNING
+    ):
+        return
+    job = ImportJob.objects.select_related("owner").get(pk=job_id)
+
+    def progress(done: int, total: int) -> None:
+        ImportJob.objects.filter(pk=job_id).update(processed=done, total=total)
+
+    result = problem_set_import(
+        owner=job.owner, filename=job.filename, data=bytes(job.data), progress=progress
+    )
+    ImportJob.objects.filter(pk=job_id).update(
+        status=ImportJob.Status.DONE if result.ok else ImportJob.Status.FAILED,
+        errors=[str(e) for e in result.errors],
+        warnings=result.warnings,
+        problem_set=result.problem_set,
+        processed=len(result.read_as) + len(result.errors),
+        total=max(len(result.read_as) + len(result.errors), 1),
+        data=b"",
+    )

@@ -4,6 +4,7 @@ from . import views_teacher
 
 urlpatterns = [
     path("sets/upload/", views_teacher.upload, name="problem_set_upload"),
+    path("sets/imports/<int:pk>/", views_teacher.import_job, name="import_job"),
     path("sets/<int:pk>/export.<str:fmt>", views_teacher.export, name="problem_set_export"),
     path("sets/<int:pk>/audit/", views_teacher.audit_start, name="problem_set_audit"),
     path("assignments/new/", views_teacher.assignment_edit, name="assignment_create"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -14,7 +14,7 @@ from tutor.classroom.models import Assignment
 from . import services
 from .forms import AssignmentForm, UploadForm
 from .importers.base import MAX_UPLOAD_BYTES
-from .models import ProblemSet
+from .models import ImportJob, ProblemSet
 
 
 def _teacher(request: HttpRequest) -> None:
@@ -30,6 +30,12 @@ def upload(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         uploaded = form.cleaned_data["file"]
         data = uploaded.read(MAX_UPLOAD_BYTES + 1)
+        if (
+            not form.cleaned_data["dry_run"]
+            and services.problem_count(filename=uploaded.name, data=data) > services.LARGE_UPLOAD_PROBLEMS
+        ):
+            job = services.import_job_start(owner=request.user, filename=uploaded.name, data=data)
+            return redirect("import_job", pk=job.pk)
         result = services.problem_set_import(
             owner=request.user, filename=uploaded.name, data=data, dry_run=form.cleaned_data["dry_run"]
         )
@@ -103,3 +109,21 @@ def audit_start(request: HttpRequest, pk: int) -> HttpResponse:
         request, "The tutor is checking every answer key. Disagreements will appear in your review queue."
     )
     return redirect("problem_set_detail", pk=pk)
+
+
+@login_required
+def import_job(request: HttpRequest, pk: int) -> HttpResponse:
+    _teacher(request)
+    job = get_object_or_404(ImportJob, pk=pk, owner=request.user)
+    if request.headers.get("Accept") == "application/json" or request.GET.get("format") == "json":
+        return JsonResponse(
+            {
+                "status": job.status,
+                "status_text": job.get_status_display(),
+                "processed": job.processed,
+                "total": job.total,
+                "errors": job.errors,
+                "done": job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED),
+            }
+        )
+    return render(request, "problems/import_job.html", {"job": job})
