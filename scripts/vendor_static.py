@@ -19,6 +19,7 @@ FILES = {
     "katex": ["dist/katex.min.js", "dist/katex.min.css", "dist/fonts"],
     "marked": ["lib/marked.umd.js"],
     "dompurify": ["dist/purify.min.js"],
+    "mathlive": ["mathlive.min.js", "fonts"],
 }
 
 

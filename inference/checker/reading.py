@@ -388,8 +388,19 @@ _LATEX_NOISE = [
 ]
 
 
+# Compact LaTeX that math editors write (MathLive: \frac42, \sqrt2, \frac{x}2).
+_COMPACT = [
+    (re.compile(r"\\frac\s*([0-9A-Za-z])\s*([0-9A-Za-z])"), r"\\frac{\1}{\2}"),
+    (re.compile(r"\\frac\s*(\{[^{}]*\})\s*([0-9A-Za-z])"), r"\\frac\1{\2}"),
+    (re.compile(r"\\frac\s*([0-9A-Za-z])\s*(\{)"), r"\\frac{\1}\2"),
+    (re.compile(r"\\sqrt\s*([0-9A-Za-z])"), r"\\sqrt{\1}"),
+]
+
+
 def parse_latex(text: str) -> tuple[Any, bool]:
     cleaned = text
+    for pattern, replacement in _COMPACT:
+        cleaned = pattern.sub(replacement, cleaned)
     for pattern, replacement in _LATEX_NOISE:
         cleaned = re.sub(pattern, replacement, cleaned)
     if re.search(r"\\(?:href|url|include|input|def|let|catcode|write|immediate|operatorname\{_)", cleaned):

@@ -60,6 +60,35 @@
       }
     }
 
+    var toggle = document.getElementById("visual-toggle");
+    var wrap = document.getElementById("visual-input-wrap");
+    var field = null;
+    if (toggle && wrap) {
+      toggle.addEventListener("click", function () {
+        var open = wrap.hidden;
+        wrap.hidden = !open;
+        toggle.setAttribute("aria-expanded", String(open));
+        toggle.textContent = open ? "Hide the maths editor" : "Use the maths editor";
+        if (open && !field && window.customElements && window.customElements.get("math-field")) {
+          var MathField = window.customElements.get("math-field");
+          MathField.soundsDirectory = null;
+          MathField.fontsDirectory = wrap.getAttribute("data-fonts") || MathField.fontsDirectory;
+          field = new MathField();
+          field.id = "visual-input";
+          field.setAttribute("aria-label", "Maths editor for your answer");
+          field.setAttribute("aria-describedby", "visual-help");
+          field.value = input.value;
+          field.addEventListener("input", function () {
+            // The LaTeX goes into the answer box: one place to preview and submit from.
+            input.value = field.value;
+            input.dispatchEvent(new Event("input"));
+          });
+          wrap.appendChild(field);
+        }
+        if (open && field) field.focus();
+      });
+    }
+
     input.addEventListener("input", function () {
       clearTimeout(timer);
       timer = setTimeout(function () {

@@ -129,3 +129,22 @@ def test_phone_width_and_labels(site_url: str, browser, solutions_allowed: Perso
     assert page.evaluate("document.activeElement.className") == "skip-link"
     screenshot(page, "student-phone")
     context.close()
+
+
+def test_visual_maths_editor_fills_the_answer_and_the_preview(
+    site_url: str, page, solutions_allowed: Personas, fake_llm: FakeLLM
+) -> None:
+    personas = solutions_allowed
+    open_problem(page, site_url, personas)
+    page.get_by_role("button", name="Use the maths editor").click()
+    editor = page.locator("math-field")
+    editor.wait_for()
+    editor.focus()
+    page.keyboard.type("4/2")
+    page.wait_for_selector(".preview-ok .katex")
+    typed = page.get_by_label("Type your answer").input_value()
+    assert "frac" in typed, f"the editor's LaTeX goes into the answer box: {typed!r}"
+    page.get_by_role("button", name="Check my answer").click()
+    page.wait_for_selector(".result-correct")
+    assert not [line for line in page.console if "Content Security Policy" in line or "pageerror" in line]
+    screenshot(page, "student-maths-editor")

@@ -1,0 +1,1 @@
+"""Test and demo helpers for the inference layer (needs the dev extras: aiohttp, pytest)."""
