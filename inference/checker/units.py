@@ -78,9 +78,9 @@ def split_quantity(text: str, *, expect_units: bool) -> tuple[str, Any, str] | N
     """'10 m' -> ('10', meter, 'm'); None when the text is not a value followed by units."""
     latex = _LATEX_UNIT.search(text)
     if latex and re.search(r"[A-Za-zµΩ]", latex.group(1)):
-        value_text = text[: latex.start()].strip()
         unit_text = text[latex.start() :]
-        value_text = re.sub(r"(\\[,;!: ]|~|\s)+$", "", value_text)
+        # "24\ \text{km/h}": drop the LaTeX spacing between the value and its unit.
+        value_text = re.sub(r"(\\[,;!: ]|\\$|~|\s)+$", "", text[: latex.start()]).strip()
         unit = parse_unit(unit_text)
         if unit is not None and value_text:
             return value_text, unit, _clean_unit(unit_text)

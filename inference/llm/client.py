@@ -89,14 +89,16 @@ async def stream_chat(config: LLMConfig, messages: Sequence[Message]) -> AsyncIt
     received = False
     stream: AsyncIterator[ollama.ChatResponse] | None = None
     try:
+        # No network I/O happens here (the request starts on the first iteration), so a
+        # ValidationError from it is a malformed message of ours and must not pass as Ollama's fault.
+        stream = await client.chat(
+            model=config.model,
+            messages=list(messages),
+            stream=True,
+            keep_alive=config.keep_alive,
+            options=config.options(),
+        )
         try:
-            stream = await client.chat(
-                model=config.model,
-                messages=list(messages),
-                stream=True,
-                keep_alive=config.keep_alive,
-                options=config.options(),
-            )
             async for part in stream:
                 received = True
                 if part.message.thinking:
@@ -168,9 +170,14 @@ async def stream_chat_with_retry(
                 raise
             delay = policy.delay(attempt)
             attempt += 1
+            why = (
+                "The tutor is busy helping other students."
+                if isinstance(exc, LLMBusy)
+                else "The tutor's model did not answer."
+            )
             yield LLMEvent(
                 "retrying",
-                text=f"{exc.user_message} Trying again in {delay:.0f} s.",
+                text=f"{why} Trying again in about {max(1, round(delay))} s.",
                 attempt=attempt,
                 retry_in=delay,
             )
@@ -208,10 +215,12 @@ async def health(config: LLMConfig) -> dict[str, Any]:
     }
     client = make_client(config)
     try:
-        # The client has no version() call; _request_raw keeps its error translation.
-        report["version"] = (await client._request_raw("GET", "/api/version")).json().get("version")
-        report["reachable"] = True
         listed = await client.list()
+        report["reachable"] = True
+        # The client has no version() call. A missing version is not worth failing the page over.
+        response = await client._client.get("/api/version")
+        if response.status_code == 200:
+            report["version"] = response.json().get("version")
     except CLIENT_ERRORS as exc:
         report["error"] = map_error(exc, config, received=False).as_dict()
         return report

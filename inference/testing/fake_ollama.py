@@ -41,10 +41,10 @@ from typing import Any, Literal
 
 from aiohttp import web
 
-FaultKind = Literal["busy", "missing_model", "http_error", "error_line", "cut", "stall"]
-FAULTS: tuple[FaultKind, ...] = ("busy", "missing_model", "http_error", "error_line", "cut", "stall")
-# Faults answered instead of a stream (a status and an error body), and faults that happen in it.
-STATUS_FAULTS = frozenset({"busy", "missing_model", "http_error"})
+FaultKind = Literal["busy", "missing_model", "http_error", "error_line", "cut", "eof", "stall"]
+FAULTS: tuple[FaultKind, ...] = ("busy", "missing_model", "http_error", "error_line", "cut", "eof", "stall")
+# busy, missing_model and http_error answer with a status and Ollama's error body instead of a
+# stream; error_line, cut, eof and stall happen after `fault_after` chunks of a 200 stream.
 
 # Ollama's own words (server/routes.go, server/sched.go), so error handling is tested on the real text.
 BUSY_ERROR = "server busy, please try again.  maximum pending requests exceeded"
@@ -75,7 +75,7 @@ class Reply:
     thinking: list[str] = field(default_factory=list)
     done_reason: str = "stop"
     fault: FaultKind | None = None
-    # For error_line / cut / stall: how many chunks go out before the fault.
+    # For error_line / cut / eof / stall: how many chunks go out before the fault.
     fault_after: int = 0
     # Error text for busy / missing_model / http_error / error_line; None: Ollama's usual words.
     error: str | None = None
@@ -601,6 +601,10 @@ class FakeOllama:
             # timing out looks like to the client.
             assert request.transport is not None
             request.transport.close()
+            self._update(record, finished_at=time.monotonic())
+        elif reply.fault == "eof":
+            # End the body properly but without the final `done` line: a proxy that gave up.
+            await response.write_eof()
             self._update(record, finished_at=time.monotonic())
         elif reply.fault == "stall":
             # Keep the connection open and say nothing: only the client's read timeout ends this.

@@ -137,9 +137,16 @@
   }
 
   var solutionButton = null;
-  function unlockSolutionIfAllowed() {
-    // The server decides; a locked button simply asks and shows the server's reason.
-    if (solutionButton) solutionButton.removeAttribute("data-locked-reason");
+  function unlockSolutionIfAllowed(attempts, correct) {
+    // Mirrors the server's rule so the button looks right; the server still decides on each ask.
+    if (!solutionButton || solutionButton.getAttribute("aria-disabled") !== "true") return;
+    var needed = solutionButton.getAttribute("data-unlock-after");
+    if (needed === null) return;
+    if (correct || attempts >= Number(needed)) {
+      solutionButton.removeAttribute("aria-disabled");
+      var note = document.getElementById("solution-locked");
+      if (note) note.hidden = true;
+    }
   }
 
   /* ---------- the tutor ---------- */

@@ -12,7 +12,7 @@ import httpx
 import ollama
 import pytest
 
-from inference.testing.fake_ollama import BUSY_ERROR, FakeOllama, Reply, Script, tokenize
+from inference.testing.fake_ollama import BUSY_ERROR, ChatRequest, FakeOllama, Reply, Script, tokenize
 
 from .conftest import PROBLEM
 
@@ -37,7 +37,9 @@ def test_sync_client_streams_chunks_and_a_final_line_with_usage(fake_ollama: Fak
 def test_wire_format_uses_ollamas_field_names(fake_ollama: FakeOllama) -> None:
     fake_ollama.script.reply(["Hi"], thinking=["hmm"])
     with httpx.stream(
-        "POST", f"{fake_ollama.url}/api/chat", json={"model": "phi4", "messages": [{"role": "user", "content": "x"}]}
+        "POST",
+        f"{fake_ollama.url}/api/chat",
+        json={"model": "phi4", "messages": [{"role": "user", "content": "x"}]},
     ) as response:
         assert response.headers["content-type"] == "application/x-ndjson"
         lines = [json.loads(line) for line in response.iter_lines() if line]
@@ -72,7 +74,11 @@ async def test_async_client_non_streaming_and_generate(fake_ollama: FakeOllama) 
 def test_tags_show_version_and_root(fake_ollama: FakeOllama) -> None:
     client = ollama.Client(host=fake_ollama.url)
 
-    assert {m.model for m in client.list().models} == {"phi4:latest", "phi4-mini:latest", "phi4-reasoning:latest"}
+    assert {m.model for m in client.list().models} == {
+        "phi4:latest",
+        "phi4-mini:latest",
+        "phi4-reasoning:latest",
+    }
     assert client.show("phi4-reasoning").modelinfo["phi3.context_length"] == 32768
     assert httpx.get(f"{fake_ollama.url}/api/version").json()["version"]
     assert httpx.get(fake_ollama.url).text == "Ollama is running"
@@ -98,9 +104,12 @@ def test_busy_is_503_when_scripted_or_when_the_queue_is_full() -> None:
         assert (scripted.value.status_code, scripted.value.error) == (503, BUSY_ERROR)
 
         with httpx.stream(
-            "POST", f"{server.url}/api/chat", json={"model": "phi4", "messages": [{"role": "user", "content": PROBLEM}]}
+            "POST",
+            f"{server.url}/api/chat",
+            json={"model": "phi4", "messages": [{"role": "user", "content": PROBLEM}]},
         ) as first:
-            next(first.iter_lines())  # one stream in flight
+            lines = first.iter_lines()  # held: a dropped iterator would close the stream
+            next(lines)  # one stream in flight
             second = httpx.post(f"{server.url}/api/chat", json={"model": "phi4", "messages": []})
         assert second.status_code == 503 and second.json() == {"error": BUSY_ERROR}
 
@@ -143,7 +152,6 @@ def test_responder_is_a_function_of_the_request(fake_ollama: FakeOllama) -> None
 
 def test_demo_brain_solves_demo_problems_and_never_boxes_a_hint() -> None:
     script = Script()
-    from inference.testing.fake_ollama import ChatRequest
 
     def ask(system: str, user: str, model: str = "phi4") -> str:
         request = ChatRequest(

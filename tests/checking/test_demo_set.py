@@ -1,0 +1,34 @@
+"""Every problem of the demo set: the scripted phi4 answer that `make fake-ollama` gives is
+verified against the demo key (what a new user sees on the first run)."""
+
+from __future__ import annotations
+
+import pytest
+
+from inference.checker import check_model_output
+from inference.fake_server import demo_brain
+from tutor.problems.demo import DEMO_SET
+
+
+@pytest.mark.parametrize("problem", DEMO_SET["problems"], ids=lambda p: p["key"])
+def test_demo_solution_verifies_against_the_demo_key(problem: dict) -> None:
+    reply = demo_brain(
+        {
+            "messages": [
+                {"role": "system", "content": "worked solution"},
+                {"role": "user", "content": problem["statement"]},
+            ]
+        }
+    )
+    text = "".join(reply.tokens)
+    assert "boxed" in text, f"no scripted solution matched {problem['key']}"
+    verdict = check_model_output(
+        gold=problem["answer"],
+        text=text,
+        problem=problem["statement"],
+        answer_type=problem.get("answer_type"),
+        tolerance=problem.get("tolerance"),
+        units=problem.get("units"),
+        options=problem.get("checker_options"),
+    )
+    assert verdict.equivalent, verdict
