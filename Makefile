@@ -31,7 +31,7 @@ worker: install
 	$(VENV)/bin/celery -A tutor worker --loglevel=INFO --concurrency=2
 
 fake-ollama: install
-	$(PY) -m inference.fake_server --port 11434 --tokens-per-second 30
+	$(PY) -m inference.testing.fake_ollama --port 11434 --tokens-per-second 30 --scenario phi4-demo
 
 lint: install
 	$(VENV)/bin/ruff check .

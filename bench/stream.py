@@ -126,7 +126,7 @@ class Servers:
         fake_cmd = [
             sys.executable,
             "-m",
-            "inference.fake_server",
+            "inference.testing.fake_ollama",
             "--port",
             str(self.fake_port),
             "--scenario",

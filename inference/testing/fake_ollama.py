@@ -577,6 +577,8 @@ class FakeOllama:
         for index, (kind, text) in enumerate(chunks):
             if reply.fault is not None and index >= reply.fault_after:
                 return await self._fault(request, response, record, reply)
+            if text == STAMP:
+                text = f"{time.time():.6f} "
             piece = line(content=text) if kind == "content" else line(thinking=text)
             await response.write(json.dumps(piece).encode() + b"\n")
             self._update(record, chunks_sent=index + 1)
@@ -690,6 +692,19 @@ DEMO_PROBLEMS: dict[str, DemoProblem] = {
         "**Final answer:** $\\boxed{24\\ \\text{km/h}}$",
         "Speed is distance divided by time. What is $30$ minutes in hours?",
     ),
+    "Compute $AB$": DemoProblem(
+        "1. Each entry of $AB$ is a row of $A$ times a column of $B$.\n"
+        "2. Row 1: $1 \\cdot 3 + 2 \\cdot 1 = 5$ and $1 \\cdot 0 + 2 \\cdot 2 = 4$.\n"
+        "3. Row 2: $0 \\cdot 3 + 1 \\cdot 1 = 1$ and $0 \\cdot 0 + 1 \\cdot 2 = 2$.\n\n"
+        "**Final answer:** $\\boxed{\\begin{pmatrix} 5 & 4 \\\\ 1 & 2 \\end{pmatrix}}$",
+        "Which row of $A$ and which column of $B$ give the top-left entry of $AB$?",
+    ),
+    "falls for 3.0 s": DemoProblem(
+        "1. Starting from rest, the distance fallen is $d = \\tfrac12 g t^2$.\n"
+        "2. $d = \\tfrac12 \\cdot 9.8 \\cdot 3.0^2 = 4.9 \\cdot 9 = 44.1\\ \\text{m}$.\n\n"
+        "**Final answer:** $\\boxed{44.1\\ \\text{m}}$",
+        "Which equation links distance, time and acceleration when something starts from rest?",
+    ),
     "2 kg ball": DemoProblem(
         "1. Kinetic energy is $E_k = \\tfrac12 m v^2$.\n"
         "2. With $m = 2\\ \\text{kg}$ and $v = 3\\ \\text{m/s}$: "
@@ -748,12 +763,16 @@ def echo(request: ChatRequest) -> Reply:
     return Reply.text(request.last_user or "(no user message)")
 
 
+# A token the server replaces, as it writes it, with its wall-clock time: benchmarks measure how
+# long each token takes to reach a browser.
+STAMP = "\x00stamp"
+
+
 def bench(tokens: int) -> Responder:
-    """A long answer of `tokens` chunks ending in a box, for throughput benchmarks."""
+    """`tokens` time-stamped chunks ending in a box (answer 7), for throughput and latency benchmarks."""
 
     def respond(request: ChatRequest) -> Reply:
-        words = [f" step{i}" for i in range(max(tokens - 4, 0))]
-        return Reply(tokens=[*words, "\n\n**Final answer:**", " $\\boxed{", "7", "}$"])
+        return Reply(tokens=[STAMP] * max(tokens - 4, 0) + ["\n\n**Final answer:**", " $\\boxed{", "7", "}$"])
 
     return respond
 

@@ -6,20 +6,17 @@ from __future__ import annotations
 import pytest
 
 from inference.checker import check_model_output
-from inference.fake_server import demo_brain
+from inference.testing.fake_ollama import ChatRequest, phi4_demo
 from tutor.problems.demo import DEMO_SET
 
 
 @pytest.mark.parametrize("problem", DEMO_SET["problems"], ids=lambda p: p["key"])
 def test_demo_solution_verifies_against_the_demo_key(problem: dict) -> None:
-    reply = demo_brain(
-        {
-            "messages": [
-                {"role": "system", "content": "worked solution"},
-                {"role": "user", "content": problem["statement"]},
-            ]
-        }
-    )
+    messages = [
+        {"role": "system", "content": "Give a complete worked solution."},
+        {"role": "user", "content": f"The problem:\n<problem>\n{problem['statement']}\n</problem>"},
+    ]
+    reply = phi4_demo(ChatRequest(path="/api/chat", model="phi4", messages=messages, options={}, body={}))
     text = "".join(reply.tokens)
     assert "boxed" in text, f"no scripted solution matched {problem['key']}"
     verdict = check_model_output(

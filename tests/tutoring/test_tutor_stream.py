@@ -113,7 +113,7 @@ async def test_wrong_answer_is_regenerated_then_shown_unverified_and_flagged(
     assert not any(f.get("status") == "verified" for f in frames)
     assert len(fake_llm.requests) == 3
     # The checker's verdict is fed back to the model on each retry.
-    assert "not right" in fake_llm.requests[1]["messages"][-1]["content"]
+    assert "is incorrect: That value isn" in fake_llm.requests[1]["messages"][-1]["content"]
     flag = await sync_to_async(Flag.objects.get)(message_id=message_id)
     assert flag.kind == Flag.Kind.UNVERIFIED_ANSWER
     session = await sync_to_async(TutoringSession.objects.get)(messages__id=message_id)

@@ -21,8 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from inference.checker import Verdict, acheck_answer, acheck_model_output, apreview_answer
-from inference.llm_client import LLMConfig, LLMError, stream_chat_with_retry
-from inference.prompts import build_messages
+from inference.llm import LLMConfig, LLMError, build_messages, stream_chat_with_retry
 from tutor.classroom.models import User
 from tutor.problems.models import Problem, ProblemSet
 

@@ -22,8 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from inference.checker import Verdict, acheck_model_output
-from inference.llm_client import LLMConfig, LLMError, stream_chat_with_retry
-from inference.prompts import build_messages
+from inference.llm import CheckerFeedback, LLMConfig, LLMError, build_messages, stream_chat_with_retry
 
 from . import events, leaks
 from .holdback import FinalAnswerHoldback
@@ -287,7 +286,7 @@ async def _generate(
     if mode == Message.Mode.SOLUTION and await _serve_cached(log, problem, config.model):
         return
     hint_like = mode in (Message.Mode.HINT, Message.Mode.FEEDBACK)
-    checker_feedback: str | None = None
+    checker_feedback: CheckerFeedback | None = None
     max_tries = 1 + settings.TUTOR_MAX_REGENERATIONS
     usage_total: dict[str, Any] = {}
     last: Attempt | None = None
@@ -357,10 +356,8 @@ async def _generate(
                 await _record_verification(
                     message_id, gold, leaked.answer, leaked.verdict, Verification.Subject.HINT_LEAK
                 )
-                checker_feedback = (
-                    "Your draft revealed the final answer. Give a hint that does not state, box or "
-                    "compute the final answer; ask a guiding question instead."
-                )
+                # No checker feedback for hints: describing the leak could itself lead to the
+                # answer. A fresh draft (sampling differs) is asked for instead.
                 if try_number < max_tries:
                     continue
                 await _flag(
@@ -408,9 +405,8 @@ async def _generate(
         if not gold and verdict.status not in ("incorrect", "no_answer", "hedged"):
             # No key and nothing to substitute into: shown as unverified, not retried.
             break
-        checker_feedback = (
-            f"Your previous final answer was read as {extracted or '(no single final answer)'} and the checker "
-            f"says it is not right: {verdict.reason} Recompute carefully and end with exactly one \\boxed{{...}}."
+        checker_feedback = CheckerFeedback(
+            previous_answer=extracted or "(no single final answer)", reason=verdict.reason.rstrip(".")
         )
 
     assert last is not None and final_verdict is not None
