@@ -230,6 +230,7 @@ async def test_stop_closes_the_stream_to_ollama_within_a_second(
         ("missing_model", "llm_model_missing", "ollama pull phi4"),
         ("busy", "llm_busy", "busy"),
         ("error_line", "llm_stream_error", ""),
+        ("cut", "llm_stream_error", ""),
         ("stall", "llm_stalled", ""),
     ],
 )
