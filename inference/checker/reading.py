@@ -17,7 +17,6 @@ from typing import Any
 
 import sympy as sp
 from latex2sympy2_extended import latex2sympy
-from latex2sympy2_extended.latex2sympy2 import ConversionConfig
 
 MAX_INPUT_CHARS = 2000
 MAX_AST_NODES = 400
@@ -409,54 +408,16 @@ def parse_latex(text: str) -> tuple[Any, bool]:
     if len(re.findall(r"\{", cleaned)) > 200:
         raise ReadError("That answer is too long or complicated to check.")
     _guard_latex_powers(cleaned)
-    if re.search(r"\\(?:pm|mp)", cleaned.strip()[3:]):
-        return _parse_plus_minus(cleaned)
     try:
-        # Degrees inside an expression (sin 60°) become radians; letters keep their case so a
-        # LaTeX key and a typed answer name the same variables.
-        value = latex2sympy(cleaned, convert_degrees=True, conversion_config=_LATEX_CONVERSION)
+        value = latex2sympy(cleaned)
     except Exception as exc:  # noqa: BLE001 - the grammar raises bare Exceptions; all mean "unreadable"
-        raise ReadError(_latex_failure(cleaned, str(exc))) from exc
+        raise ReadError("I couldn't read that maths. Check the brackets and symbols.") from exc
     if value is None:
         raise ReadError("I couldn't find any maths to read there.")
     if isinstance(value, sp.Basic) and not isinstance(value, sp.MatrixBase | sp.Set):
         value = value.xreplace({sp.Symbol("e"): sp.E}).doit()
     inexact = bool(getattr(value, "has", lambda *_: False)(sp.Float))
     return value, inexact
-
-
-_LATEX_CONVERSION = ConversionConfig(lowercase_symbols=False)
-
-
-def _parse_plus_minus(text: str) -> tuple[Any, bool]:
-    """a ± b inside an expression (the quadratic formula) stands for two values; the grammar only
-    knows a leading ±. Every ± takes the same sign, as in the formula."""
-    plus = parse_latex(re.sub(r"\\pm", "+", re.sub(r"\\mp", "-", text)))
-    minus = parse_latex(re.sub(r"\\pm", "-", re.sub(r"\\mp", "+", text)))
-    (a, a_inexact), (b, b_inexact) = plus, minus
-    inexact = a_inexact or b_inexact
-    if isinstance(a, sp.Equality) and isinstance(b, sp.Equality) and a.lhs == b.lhs:
-        return sp.Eq(a.lhs, sp.FiniteSet(a.rhs, b.rhs), evaluate=False), inexact
-    if isinstance(a, sp.Equality) or isinstance(b, sp.Equality):
-        raise ReadError("I couldn't read the ± in that equation.")
-    return sp.FiniteSet(a, b), inexact
-
-
-def _latex_failure(text: str, message: str) -> str:
-    """Say where the LaTeX grammar gave up, using the caret line of its error message."""
-    lines = message.splitlines()
-    caret = next((line for line in lines if re.fullmatch(r"~*\^", line.strip())), None)
-    if caret is not None:
-        position = len(caret.rstrip()) - 1
-        before = text[max(0, position - 15) : position].strip()
-        at = text[position : position + 10].strip()
-        if at:
-            return (
-                f"I couldn't read that maths from {at!r} on (after {before!r}). "
-                "Check the brackets and symbols there."
-            )
-        return f"The maths ends too early, after {before!r}: something is missing at the end."
-    return "I couldn't read that maths. Check the brackets and symbols."
 
 
 def _guard_latex_powers(text: str) -> None:
