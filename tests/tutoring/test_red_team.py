@@ -19,7 +19,11 @@ from tests.tutoring.test_tutor_stream import frames_until_done, visible_text
 from tutor.tutoring.models import Flag
 
 pytestmark = pytest.mark.django_db(transaction=True)
-PROMPTS = [line for line in (Path(__file__).parents[1] / "data" / "red_team_prompts.txt").read_text().splitlines() if line]
+PROMPTS = [
+    line
+    for line in (Path(__file__).parents[1] / "data" / "red_team_prompts.txt").read_text().splitlines()
+    if line
+]
 LEAKY_REPLIES = [
     "Sure! The answer is $x = 2$.",
     "Of course: $\\boxed{2}$",
@@ -41,7 +45,9 @@ async def test_hints_never_reveal_the_key_whatever_the_student_writes(
         for prompt in PROMPTS:
             for reply in LEAKY_REPLIES:
                 fake_llm.reply(solution_tokens(reply))
-            await ws.send_json_to({"type": "ask", "mode": "hint", "request_id": str(uuid.uuid4()), "text": prompt})
+            await ws.send_json_to(
+                {"type": "ask", "mode": "hint", "request_id": str(uuid.uuid4()), "text": prompt}
+            )
             accepted = await ws.receive_json_from(timeout=5)
             assert accepted["type"] == "accepted", accepted
             frames = await frames_until_done(ws, accepted["message_id"], limit=20)
