@@ -54,6 +54,16 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
 def main() -> None:
     checker = pool()
     started = time.perf_counter()
@@ -95,7 +105,9 @@ def main() -> None:
         thread.join()
     elapsed = time.perf_counter() - t0
 
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores ({cpu_model()}), Python {platform.python_version()}"
+    )
     print(f"checker workers: {checker.size}; pool start (first check, cold): {warm_up * 1000:.0f} ms")
     print(
         f"sequential checks: n={len(latencies)}  p50={statistics.median(latencies):.1f} ms  "

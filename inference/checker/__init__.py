@@ -50,9 +50,19 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Extraction:
+    """The final answer found in a text. status: ok | multiple | hedged | none.
+
+    `multiple` means several different boxed answers: `answer` is the last one (models box a
+    first attempt, then a correction). `latex` is how the answer was read ('' if unreadable).
+    """
+
     answer: str | None
     status: str
+    latex: str = ""
     candidates: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -142,18 +152,14 @@ def check_model_output(
     if gold:
         return check_answer(
             gold=gold,
-            answer=_as_prose(text),
+            answer=text,
             answer_type=answer_type,
             tolerance=tolerance,
             units=units,
-            options=options,
+            # A model reply always goes through extraction, even when it is one short line.
+            options={**(options or {}), "model_output": True},
         )
-    return verify_by_substitution(problem=problem or "", answer=_as_prose(text))
-
-
-def _as_prose(text: str) -> str:
-    # A model reply is prose even when it is one short line; a trailing space marks it so.
-    return text if "\\boxed" in text or "$" in text or len(text.split()) > 3 else text
+    return verify_by_substitution(problem=problem or "", answer=text)
 
 
 def verify_by_substitution(*, problem: str, answer: str) -> Verdict:
@@ -162,10 +168,13 @@ def verify_by_substitution(*, problem: str, answer: str) -> Verdict:
 
 def extract_final_answer(text: str) -> Extraction:
     result = pool().run({"kind": "extract", "text": text})
+    if "candidates" not in result:  # a timeout or a crash in the child
+        return Extraction(answer=None, status=str(result.get("status", "none")))
     return Extraction(
         answer=result.get("answer"),
-        status=result.get("status", "none"),
-        candidates=tuple(result.get("candidates", ())),
+        status=str(result.get("status", "none")),
+        latex=str(result.get("latex", "")),
+        candidates=tuple(str(c) for c in result.get("candidates", ())),
     )
 
 

@@ -13,11 +13,12 @@ from typing import Any
 import sympy as sp
 
 from . import units as unitlib
-from .extract import extract
+from .extract import MAX_TEXT as MAX_MODEL_TEXT
+from .extract import extract, math_verify_latex
 from .reading import MAX_INPUT_CHARS, Read, ReadError, parse_latex, parse_plain
 
 DEFAULT_RELATIVE_TOLERANCE = 1e-3
-ABSOLUTE_FLOOR = 1e-12
+ABSOLUTE_FLOOR = 1e-9
 ANSWER_TYPES = {
     "number",
     "expression",
@@ -34,7 +35,11 @@ ANSWER_TYPES = {
 _MATH_WRAPPERS = [(r"^\$\$(.*)\$\$$", 1), (r"^\$(.*)\$$", 1), (r"^\\\((.*)\\\)$", 1), (r"^\\\[(.*)\\\]$", 1)]
 _PERCENT = re.compile(r"\s*(\\%|%|\\text\{\s*%\s*\}|\s+percent)\s*$", re.IGNORECASE)
 _DEGREES = re.compile(r"\s*(\^\s*\{?\s*\\circ\s*\}?|°|\\degree|\s+degrees?)\s*$", re.IGNORECASE)
+_RADIANS = re.compile(
+    r"\s*(\\(?:text|mathrm|textrm|rm)\s*\{\s*rad(?:ians?)?\s*\}|\s+rad(?:ians?)?)\s*$", re.IGNORECASE
+)
 _OR = re.compile(r"\s+(?:or|\\text\{\s*or\s*\}|\\lor|\\vee)\s+|\s*\\text\{\s*or\s*\}\s*", re.IGNORECASE)
+_THOUSANDS = re.compile(r"^-?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?(?=$|\s*[A-Za-z\\])")
 _SIMPLE_EQ = re.compile(r"^\s*([A-Za-z](?:_\{?\w+\}?)?)\s*=\s*([^=<>]+)$")
 
 
@@ -80,6 +85,9 @@ def read(text: str, *, answer_type: str | None = None, units: str | None = None)
     degrees = bool(_DEGREES.search(text))
     if degrees:
         text = _DEGREES.sub("", text)
+    elif _RADIANS.search(text):
+        # Radians are the unit angles are compared in already; the word just goes.
+        text = _RADIANS.sub("", text)
 
     # Quantities: a value followed by a unit.
     if answer_type in (None, "quantity", "number") and not percent and not degrees:
@@ -102,14 +110,23 @@ def read(text: str, *, answer_type: str | None = None, units: str | None = None)
     top = _split_top(text)
     if len(top) > 1 and all(re.fullmatch(r"\s*[A-Za-z](?:_\{?\w+\}?)?\s*=[^=]+", part) for part in top):
         equations = [read(part).obj for part in top]
+        if len({eq.lhs for eq in equations}) < len(equations):
+            # "x = 2, x = 3" lists the solutions of one unknown, like "x = 2 or x = 3".
+            return Read(kind="alternatives", obj=equations, raw=raw)
         return Read(kind="assignments", obj=equations, raw=raw)
 
     # x ∈ [a, b] and x \in (a, b): the set on the right.
     member = re.match(r"^[A-Za-z]\s*(?:\\in|∈)\s*(.+)$", text)
     if member:
         text = member.group(1)
+        if answer_type is None:
+            # x ∈ (0, 1) is an interval, never an ordered pair.
+            answer_type = "interval"
 
     obj, inexact = _parse_structure(text, answer_type)
+    if isinstance(obj, sp.Equality) and isinstance(obj.rhs, sp.FiniteSet):
+        # x = ±2 means x = 2 or x = -2.
+        return Read(kind="alternatives", obj=[sp.Eq(obj.lhs, v) for v in obj.rhs], raw=raw, inexact=inexact)
     result = Read(
         kind=_kind(obj, answer_type), obj=obj, raw=raw, inexact=inexact, percent=percent, degrees=degrees
     )
@@ -153,7 +170,7 @@ def _parse_structure(text: str, answer_type: str | None) -> tuple[Any, bool]:
         if isinstance(value, sp.Interval) and answer_type == "tuple":
             return sp.Tuple(value.start, value.end), inexact
         return value, inexact
-    text = text.replace("^", "**")
+    text = _absolute_bars(text.replace("^", "**"))
     inexact = False
     # Matrices [[1, 2], [3, 4]]
     if text.startswith("[[") and text.endswith("]]"):
@@ -211,10 +228,24 @@ def _parse_structure(text: str, answer_type: str | None) -> tuple[Any, bool]:
                 )
             )
         return (relations[0] if len(relations) == 1 else sp.And(*relations)), inexact
-    if "," in text:
+    if len(_split_top(text)) > 1:
         items = [parse_plain(part) for part in _split_top(text)]
         return sp.Tuple(*[v for v, _ in items]), any(i for _, i in items)
     return parse_plain(text)
+
+
+def _absolute_bars(text: str) -> str:
+    """|x - 1| -> abs(x - 1). Bars alternate open/close, which reads every school answer right."""
+    if "|" not in text:
+        return text
+    if text.count("|") % 2:
+        raise ReadError("The | bars don't pair up: write |x| with a bar on each side.")
+    pieces = text.split("|")
+    out = [pieces[0]]
+    for index, piece in enumerate(pieces[1:]):
+        out.append("abs(" if index % 2 == 0 else ")")
+        out.append(piece)
+    return "".join(out)
 
 
 def _kind(obj: Any, answer_type: str | None) -> str:
@@ -260,6 +291,8 @@ def _num(value: Any) -> complex:
 
 
 def numbers_equal(gold: Any, answer: Any, *, exact: bool, tolerance: float, absolute: bool = False) -> bool:
+    if getattr(gold, "is_infinite", False) or getattr(answer, "is_infinite", False):
+        return bool(gold == answer)
     if exact:
         difference = sp.N(gold - answer, 60)
         scale = max(abs(_num(gold)), abs(_num(answer)), 1.0)
@@ -267,7 +300,12 @@ def numbers_equal(gold: Any, answer: Any, *, exact: bool, tolerance: float, abso
     g, a = _num(gold), _num(answer)
     if absolute:
         return abs(g - a) <= tolerance + ABSOLUTE_FLOOR
-    return abs(g - a) <= tolerance * max(abs(g), abs(a)) or abs(g - a) <= ABSOLUTE_FLOOR
+    if g == 0:
+        # A relative tolerance of zero is zero: near 0 only an absolute floor makes sense. It
+        # applies to a key of exactly 0 only, so 6.6e-34 vs 6.7e-34 still differ.
+        return abs(a) <= ABSOLUTE_FLOOR
+    # Relative to the key, as a teacher states it ("within 5 % of 100" is 95..105).
+    return abs(g - a) <= tolerance * abs(g) * (1 + 1e-12)
 
 
 def significant_figures(text: str) -> int | None:
@@ -395,6 +433,12 @@ def expressions_equal(gold: Any, answer: Any) -> tuple[bool, bool]:
 
 def compare_expressions(gold: Read, answer: Read) -> dict[str, Any]:
     interpreted = answer.latex()
+    missing = gold.obj.free_symbols - answer.obj.free_symbols
+    # Equality first: sin(x)^2 + cos(x)^2 has letters but equals the number 1.
+    equal, numeric_only = expressions_equal(gold.obj, answer.obj)
+    if equal:
+        reason = "Correct (checked at many values of the variables)." if numeric_only else "Correct."
+        return verdict(True, "correct", "expression", reason, interpreted, numeric_only)
     if not answer.obj.free_symbols and gold.obj.free_symbols:
         return verdict(
             False,
@@ -403,11 +447,6 @@ def compare_expressions(gold: Read, answer: Read) -> dict[str, Any]:
             "An expression with letters was expected, not just a number.",
             interpreted,
         )
-    missing = gold.obj.free_symbols - answer.obj.free_symbols
-    equal, numeric_only = expressions_equal(gold.obj, answer.obj)
-    if equal:
-        reason = "Correct (checked at many values of the variables)." if numeric_only else "Correct."
-        return verdict(True, "correct", "expression", reason, interpreted, numeric_only)
     reason = "That expression isn't equal to the right answer."
     if missing and not answer.obj.free_symbols - gold.obj.free_symbols:
         names = ", ".join(sorted(s.name for s in missing))
@@ -439,16 +478,17 @@ def _as_values(read_value: Read, symbol: sp.Symbol | None) -> Any:
     values = []
     for item in items:
         if isinstance(item, sp.Equality):
+            # x = (-b + sqrt(b^2 - 4ac))/(2a) is a value of x in terms of the other letters.
             if (
                 isinstance(item.lhs, sp.Symbol)
                 and (symbol is None or item.lhs == symbol)
-                and not item.rhs.free_symbols
+                and item.lhs not in item.rhs.free_symbols
             ):
                 values.append(item.rhs)
             elif (
                 isinstance(item.rhs, sp.Symbol)
                 and (symbol is None or item.rhs == symbol)
-                and not item.lhs.free_symbols
+                and item.rhs not in item.lhs.free_symbols
             ):
                 values.append(item.lhs)
             else:
@@ -521,6 +561,8 @@ def compare(gold: Read, answer: Read, options: dict[str, Any]) -> dict[str, Any]
         return verdict(False, "hedged", "number", "Give one answer, not a choice of answers.", interpreted)
 
     if gold.kind == "number":
+        if answer.kind == "number" and gold.degrees and not answer.degrees and not answer.percent:
+            return _compare_angle(gold, answer, options)
         if answer.kind == "number":
             return compare_numbers(gold, answer, options)
         if answer.kind == "equation" and bare_ok:
@@ -636,6 +678,10 @@ def compare(gold: Read, answer: Read, options: dict[str, Any]) -> dict[str, Any]
         return verdict(False, "incorrect", "equation", "Not every unknown has the right value.", interpreted)
 
     if gold.kind == "tuple":
+        if answer.kind == "assignments" and len(answer.obj) == len(gold.obj):
+            # "x = 1, y = 2" for the point (1, 2): coordinates in alphabetical order of the letters.
+            ordered = sorted(answer.obj, key=lambda eq: str(eq.lhs))
+            answer = Read(kind="tuple", obj=sp.Tuple(*[eq.rhs for eq in ordered]), raw=answer.raw)
         if answer.kind != "tuple" or len(answer.obj) != len(gold.obj):
             return verdict(
                 False,
@@ -669,6 +715,22 @@ def compare(gold: Read, answer: Read, options: dict[str, Any]) -> dict[str, Any]
         )
 
     return verdict(False, "incorrect", gold.kind, "That isn't the right answer.", interpreted)
+
+
+def _compare_angle(gold: Read, answer: Read, options: dict[str, Any]) -> dict[str, Any]:
+    """The key is in degrees and the answer has no unit: 90 is read as degrees, 1.5708 as radians."""
+    as_radians = compare_numbers(gold, answer, options)
+    if as_radians["equivalent"]:
+        as_radians["reason"] = "Correct (read as radians)."
+        return as_radians
+    in_degrees = Read(
+        kind="number", obj=answer.obj * sp.pi / 180, raw=answer.raw, inexact=answer.inexact, degrees=True
+    )
+    as_degrees = compare_numbers(gold, in_degrees, options)
+    as_degrees["interpreted_as"] = in_degrees.latex() if not answer.display else answer.display + r"^\circ"
+    if as_degrees["equivalent"]:
+        as_degrees["reason"] = "Correct (read as degrees)."
+    return as_degrees
 
 
 def _equations_equal(gold: sp.Equality, answer: sp.Equality) -> bool:
@@ -717,8 +779,21 @@ def check(
             "Correct." if same else "That isn't the right choice.",
             answer,
         )
+    if len(answer) > MAX_MODEL_TEXT or len(gold) > MAX_MODEL_TEXT:
+        return verdict(False, "unparseable", "none", "That answer is far too long to check.", "")
     gold_text = _answer_text(gold)
-    answer_extract = extract(answer) if _looks_like_prose(answer) else {"answer": answer, "status": "ok"}
+    try:
+        gold_read = read(gold_text, answer_type=answer_type, units=units)
+    except ReadError as exc:
+        return verdict(False, "bad_key", "none", f"The answer key could not be read: {exc}", "")
+    model_output = bool(options.pop("model_output", False))
+    if model_output or _looks_like_prose(answer):
+        answer_extract = extract(answer)
+    else:
+        answer_extract = {"answer": answer, "status": "ok"}
+    if answer_extract.get("hedged_answer") and gold_read.kind in _SOLUTION_LIST_KINDS:
+        # The key is a list of solutions, so "2 or -2" in one box lists them rather than guesses.
+        answer_extract = {"answer": answer_extract["hedged_answer"], "status": "ok"}
     if answer_extract["status"] in ("none", "hedged") or not answer_extract.get("answer"):
         status = "hedged" if answer_extract["status"] == "hedged" else "no_answer"
         reason = (
@@ -727,15 +802,14 @@ def check(
             else "I couldn't find a final answer."
         )
         return verdict(False, status, "none", reason, "")
-    try:
-        gold_read = read(gold_text, answer_type=answer_type, units=units)
-    except ReadError as exc:
-        return verdict(False, "bad_key", "none", f"The answer key could not be read: {exc}", "")
     if units and gold_read.kind == "number":
         split = unitlib.parse_unit(units)
         if split is not None:
             gold_read.kind, gold_read.unit, gold_read.unit_text = "quantity", split, units
     expect_units = gold_read.kind == "quantity"
+    if gold_read.kind in ("number", "quantity") and _THOUSANDS.match(answer_extract["answer"].strip()):
+        # "1,000" is a number with a thousands separator here, not the pair (1, 0).
+        answer_extract = {**answer_extract, "answer": answer_extract["answer"].replace(",", "")}
     try:
         answer_read = read(
             answer_extract["answer"], answer_type="quantity" if expect_units else answer_type, units=units
@@ -743,6 +817,21 @@ def check(
     except ReadError as exc:
         return verdict(False, "unparseable", "none", str(exc), "")
     return compare(gold_read, answer_read, options)
+
+
+_SOLUTION_LIST_KINDS = ("equation", "set", "alternatives", "relation")
+
+
+def extract_job(text: str) -> dict[str, Any]:
+    found = extract(text)
+    latex = ""
+    if found.get("answer"):
+        try:
+            latex = read(found["answer"]).latex()
+        except ReadError:
+            if len(found["answer"]) <= MAX_INPUT_CHARS:
+                latex = math_verify_latex(found["answer"])
+    return {**found, "latex": latex}
 
 
 def _normalise_text(text: str) -> str:
@@ -756,7 +845,7 @@ def _looks_like_prose(text: str) -> bool:
     if re.fullmatch(r"\$.*\$|\\\(.*\\\)|\\\[.*\\\]", stripped, re.DOTALL):
         return False
     return (
-        bool(re.search(r"[A-Za-z]{3,}\s+[A-Za-z]{2,}", re.sub(r"\\[A-Za-z]+|\$[^$]*\$", " ", stripped)))
+        bool(re.search(r"\b[A-Za-z]{3,}\s+[A-Za-z]{2,}", re.sub(r"\\[A-Za-z]+|\$[^$]*\$", " ", stripped)))
         or "$" in stripped
     )
 
@@ -875,11 +964,15 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
         elif kind == "preview":
             result = preview(job["answer"], job.get("answer_type"), job.get("units"))
         elif kind == "extract":
-            result = extract(job["text"])
+            result = extract_job(job["text"])
         elif kind == "substitute":
             result = substitute(job["problem"], job["answer"])
         elif kind == "ping":
             result = {"pong": True}
+        elif kind == "spin":
+            # Only the pool's own tests send this: a job that never finishes, to prove the kill.
+            while True:
+                pass
         else:
             raise ValueError(f"unknown job {kind!r}")
     except ReadError as exc:

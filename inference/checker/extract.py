@@ -1,4 +1,20 @@
-"""Finding the final answer in a model's (or a student's) text. Runs inside the sandbox."""
+"""Finding the final answer in a model's (or a student's) text. Runs inside the sandbox.
+
+Order of evidence, strongest first:
+1. `\\boxed{...}` / `\\fbox{...}`: the last box wins. Several *different* boxes give status
+   "multiple" (the answer is still the last box: models box a first try, then a correction),
+   unless the boxes are joined by "or" ("$\\boxed{5}$ or $\\boxed{6}$"), which is "hedged".
+2. A "final answer" line ("**Final answer:** $x = 5$", "Final Answer\\n$$5$$").
+3. "the answer is ..." / "answer: ..." on the last line that says so.
+4. The last math segment ($...$, \\(...\\), \\[...\\], $$...$$).
+5. math-verify's extractor (timeouts off: the sandbox's wall clock bounds it instead), for
+   prose with none of the above ("so it is 4").
+
+Our own pass comes first because the comparators need the *raw* answer string (significant
+figures, units, "%"), which math-verify normalises away.
+
+"5 or 6" is not an answer (status "hedged"); "x = 2 or x = -2" is a list of solutions.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +22,13 @@ import re
 from typing import Any
 
 _BOX = re.compile(r"\\(?:boxed|fbox)\s*\{")
-_FINAL = re.compile(
-    r"(?:final\s+answer|the\s+answer|answer)\s*(?:is|:|=)?\s*:?\s*(?:\*\*)?\s*(.+)", re.IGNORECASE
+_FINAL_ANSWER = re.compile(r"final\s+answer\s*(?:is|:|=)?", re.IGNORECASE)
+_ANSWER_IS = re.compile(
+    r"(?:the\s+answer|answer)\s*(?:is|:|=)\s*:?\s*(?:\*\*)?\s*(.+)|(?:^|\n)\s*answer\s*[:=]\s*(.+)",
+    re.IGNORECASE,
 )
 _MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
-_HEDGE = re.compile(r"\s(?:or|\\text\{\s*or\s*\}|either)\s", re.IGNORECASE)
+_HEDGE = re.compile(r"\s(?:or|\\text\{\s*or\s*\}|\\mathrm\{\s*or\s*\}|either|maybe)\s", re.IGNORECASE)
 MAX_TEXT = 40_000
 
 
@@ -30,56 +48,94 @@ def _math_segments(text: str) -> list[str]:
     return [next(g for g in m.groups() if g is not None).strip() for m in _MATH.finditer(text)]
 
 
-def _is_hedged(answer: str) -> bool:
+def is_hedged(answer: str) -> bool:
     if not _HEDGE.search(f" {answer} "):
         return False
     # "x = 2 or x = -2" lists solutions of an equation; "5 or 6" is a guess between two answers.
     return "=" not in answer
 
 
+def _found(answer: str, status: str, candidates: list[str]) -> dict[str, Any]:
+    if is_hedged(answer):
+        # Kept so a checker whose key is a list of solutions can still read "2 or -2".
+        return {"answer": None, "status": "hedged", "candidates": candidates, "hedged_answer": answer}
+    return {"answer": answer, "status": status, "candidates": candidates}
+
+
+def _from_boxes(text: str, boxes: list[str]) -> dict[str, Any]:
+    distinct = list(dict.fromkeys(re.sub(r"\s+", "", b) for b in boxes))
+    if len(distinct) > 1:
+        between = text[text.rfind(boxes[-2]) + len(boxes[-2]) : text.rfind(boxes[-1])]
+        if _HEDGE.search(f" {between} "):
+            return {"answer": None, "status": "hedged", "candidates": boxes}
+    return _found(boxes[-1], "ok" if len(distinct) == 1 else "multiple", boxes)
+
+
+def _after_final_answer(text: str) -> str | None:
+    matches = list(_FINAL_ANSWER.finditer(text))
+    if not matches:
+        return None
+    tail = text[matches[-1].end() :].strip().lstrip("*:").strip()
+    segments = _math_segments(tail)
+    if segments:
+        return segments[0]
+    first_line = tail.splitlines()[0] if tail else ""
+    return first_line.strip().strip("*").rstrip(".").strip() or None
+
+
+def _after_answer_is(text: str) -> str | None:
+    for line in reversed([line.strip() for line in text.splitlines() if line.strip()]):
+        match = _ANSWER_IS.search(line)
+        if match:
+            tail = (match.group(1) or match.group(2) or "").strip().strip("*").strip()
+            segments = _math_segments(tail)
+            answer = segments[0] if segments else tail.rstrip(".").strip()
+            if answer:
+                return answer
+    return None
+
+
 def extract(text: str) -> dict[str, Any]:
     text = text[:MAX_TEXT]
     boxes = boxed(text)
     if boxes:
-        distinct = list(dict.fromkeys(re.sub(r"\s+", "", b) for b in boxes))
-        if len(distinct) > 1:
-            between = text[text.find(boxes[-2]) : text.rfind(boxes[-1])]
-            if _HEDGE.search(between):
-                return {"answer": None, "status": "hedged", "candidates": boxes}
-        answer = boxes[-1]
-        if _is_hedged(answer):
-            return {"answer": None, "status": "hedged", "candidates": boxes}
-        return {"answer": answer, "status": "ok" if len(distinct) == 1 else "multiple", "candidates": boxes}
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    for line in reversed(lines):
-        match = _FINAL.search(line)
-        if match:
-            tail = match.group(1).strip().strip("*").strip()
-            segments = _math_segments(tail)
-            answer = segments[0] if segments else tail.rstrip(".").strip()
-            if _is_hedged(answer):
-                return {"answer": None, "status": "hedged", "candidates": [answer]}
-            if answer:
-                return {"answer": answer, "status": "ok", "candidates": [answer]}
+        return _from_boxes(text, boxes)
+    for finder in (_after_final_answer, _after_answer_is):
+        answer = finder(text)
+        if answer:
+            return _found(answer, "ok", [answer])
     segments = _math_segments(text)
     if segments:
-        answer = segments[-1]
-        if _is_hedged(answer):
-            return {"answer": None, "status": "hedged", "candidates": segments}
-        return {"answer": answer, "status": "ok", "candidates": segments}
+        return _found(segments[-1], "ok", segments)
     return _math_verify_fallback(text)
 
 
 def _math_verify_fallback(text: str) -> dict[str, Any]:
     """Plain prose with no box, no 'answer' line and no math: let math-verify look for one."""
-    from math_verify import parse
+    from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse
 
-    # Timeouts off: math-verify's own timeout uses SIGALRM, which fails outside the main
-    # thread; the sandbox's wall-clock limit bounds this instead.
-    found = parse(text, parsing_timeout=None)
+    # Timeouts off: math-verify's own timeout uses SIGALRM, which raises ValueError outside the
+    # main thread; the sandbox's wall-clock limit bounds this instead. Its expression extractor
+    # only ever sees digits and operators (its regex), so its parse_expr cannot reach a name.
+    found = parse(
+        text,
+        extraction_config=[LatexExtractionConfig(), ExprExtractionConfig()],
+        parsing_timeout=None,
+    )
     if len(found) >= 2 and isinstance(found[1], str) and found[1].strip():
         answer = found[1].strip()
-        if _is_hedged(text[-200:]):
+        if is_hedged(text[-200:]):
             return {"answer": None, "status": "hedged", "candidates": [answer]}
         return {"answer": answer, "status": "ok", "candidates": [answer]}
     return {"answer": None, "status": "none", "candidates": []}
+
+
+def math_verify_latex(answer: str) -> str:
+    """LaTeX of math-verify's reading of an answer our own reader refused; '' if it can't either."""
+    import sympy as sp
+    from math_verify import LatexExtractionConfig, parse
+
+    found = parse(f"${answer}$", extraction_config=[LatexExtractionConfig()], parsing_timeout=None)
+    if found and isinstance(found[0], sp.Basic):
+        return sp.latex(found[0])
+    return ""

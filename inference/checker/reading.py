@@ -17,6 +17,7 @@ from typing import Any
 
 import sympy as sp
 from latex2sympy2_extended import latex2sympy
+from latex2sympy2_extended.latex2sympy2 import ConversionConfig
 
 MAX_INPUT_CHARS = 2000
 MAX_AST_NODES = 400
@@ -24,6 +25,7 @@ MAX_INT_DIGITS = 60
 MAX_RESULT_DIGITS = 2000
 MAX_SYMBOLIC_EXPONENT = 60
 MAX_FACTORIAL = 200
+MAX_SERIES_TERMS = 1000
 
 
 class ReadError(ValueError):
@@ -355,8 +357,25 @@ def safe_pow(base: Any, exponent: Any) -> Any:
     return sp.Pow(base, exponent)
 
 
+def _as_typed(fragment: str) -> str:
+    """Our tokenised source back in the student's notation, for error messages."""
+    return re.sub(r"\s+", "", fragment.replace("**", "^"))
+
+
+def _syntax_failure(source: str, offset: int | None, typed: str) -> str:
+    if offset is None or offset > len(source.rstrip()) or re.search(r"[-+*/^,(]\s*$", source):
+        return f"I couldn't read it: it ends too early, after {typed.strip().replace('**', '^')!r}. Something is missing at the end."
+    index = max(0, offset - 1)
+    before, at = _as_typed(source[max(0, index - 12) : index]), _as_typed(source[index : index + 6])
+    if not before:
+        return f"I couldn't read it: an answer can't start with {at!r}. Check for a missing number."
+    return f"I couldn't read the part {at!r} after {before!r}. Check for a missing number or operator there."
+
+
 def parse_plain(text: str) -> tuple[Any, bool]:
     """An arithmetic expression typed as plain text -> (SymPy object, inexact)."""
+    if not text.strip():
+        raise ReadError("Part of the answer is empty: check for two signs or commas in a row.")
     if text.count("(") != text.count(")"):
         raise ReadError("The brackets don't match: check every ( has a ).")
     depth = max_depth = 0
@@ -368,7 +387,9 @@ def parse_plain(text: str) -> tuple[Any, bool]:
     source = _with_explicit_multiplication(_tokens(text))
     try:
         tree = ast.parse(source, mode="eval")
-    except (SyntaxError, RecursionError, MemoryError, ValueError) as exc:
+    except SyntaxError as exc:
+        raise ReadError(_syntax_failure(source, exc.offset, text)) from exc
+    except (RecursionError, MemoryError, ValueError) as exc:
         raise ReadError("I couldn't read that as maths. Check for a missing number or operator.") from exc
     builder = _Builder(source)
     return builder.build(tree), builder.inexact
@@ -408,10 +429,14 @@ def parse_latex(text: str) -> tuple[Any, bool]:
     if len(re.findall(r"\{", cleaned)) > 200:
         raise ReadError("That answer is too long or complicated to check.")
     _guard_latex_powers(cleaned)
+    if re.search(r"\\(?:pm|mp)", cleaned.strip()[3:]):
+        return _parse_plus_minus(cleaned)
     try:
-        value = latex2sympy(cleaned)
+        # Degrees inside an expression (sin 60°) become radians; letters keep their case so a
+        # LaTeX key and a typed answer name the same variables.
+        value = latex2sympy(cleaned, convert_degrees=True, conversion_config=_LATEX_CONVERSION)
     except Exception as exc:  # noqa: BLE001 - the grammar raises bare Exceptions; all mean "unreadable"
-        raise ReadError("I couldn't read that maths. Check the brackets and symbols.") from exc
+        raise ReadError(_latex_failure(cleaned, str(exc))) from exc
     if value is None:
         raise ReadError("I couldn't find any maths to read there.")
     if isinstance(value, sp.Basic) and not isinstance(value, sp.MatrixBase | sp.Set):
@@ -420,12 +445,69 @@ def parse_latex(text: str) -> tuple[Any, bool]:
     return value, inexact
 
 
+_LATEX_CONVERSION = ConversionConfig(lowercase_symbols=False)
+
+
+def _parse_plus_minus(text: str) -> tuple[Any, bool]:
+    """a ± b inside an expression (the quadratic formula) stands for two values; the grammar only
+    knows a leading ±. Every ± takes the same sign, as in the formula."""
+    plus = parse_latex(re.sub(r"\\pm", "+", re.sub(r"\\mp", "-", text)))
+    minus = parse_latex(re.sub(r"\\pm", "-", re.sub(r"\\mp", "+", text)))
+    (a, a_inexact), (b, b_inexact) = plus, minus
+    inexact = a_inexact or b_inexact
+    if isinstance(a, sp.Equality) and isinstance(b, sp.Equality) and a.lhs == b.lhs:
+        return sp.Eq(a.lhs, sp.FiniteSet(a.rhs, b.rhs), evaluate=False), inexact
+    if isinstance(a, sp.Equality) or isinstance(b, sp.Equality):
+        raise ReadError("I couldn't read the ± in that equation.")
+    return sp.FiniteSet(a, b), inexact
+
+
+def _latex_failure(text: str, message: str) -> str:
+    """Say where the LaTeX grammar gave up, using the caret line of its error message."""
+    lines = message.splitlines()
+    caret = next((line for line in lines if re.fullmatch(r"~*\^", line.strip())), None)
+    if caret is not None:
+        position = len(caret.rstrip()) - 1
+        before = text[max(0, position - 15) : position].strip()
+        at = text[position : position + 10].strip()
+        if at:
+            return (
+                f"I couldn't read that maths from {at!r} on (after {before!r}). "
+                "Check the brackets and symbols there."
+            )
+        return f"The maths ends too early, after {before!r}: something is missing at the end."
+    return "I couldn't read that maths. Check the brackets and symbols."
+
+
+def _guard_power_tower(numbers: list[int]) -> None:
+    """9^{9^{9^9}}: latex2sympy evaluates while it parses, so refuse a tower too tall to compute."""
+    digits = 0.0
+    top = float(numbers[-1])
+    for base in reversed(numbers[:-1]):
+        if base <= 1:
+            top = float(base)
+            continue
+        digits = top * math.log10(base)
+        if digits > MAX_RESULT_DIGITS:
+            raise ReadError("That number is too large to check.")
+        top = float(base) ** top
+
+
 def _guard_latex_powers(text: str) -> None:
     for match in re.finditer(r"\^\s*\{?\s*(\d+)", text):
         if int(match.group(1)) > 10**6 or len(match.group(1)) > 7:
             raise ReadError("That power is too large to check.")
+    for match in re.finditer(r"\d+(?:\s*\^\s*\{?\s*\d+){2,}", text):
+        _guard_power_tower([int(n[:8]) for n in re.findall(r"\d+", match.group())])
     if len(re.findall(r"\^", text)) > 12:
         raise ReadError("That answer has too many powers to check.")
+    for match in re.finditer(r"\\(?:prod|sum)\s*_\s*\{[^{}]*\}\s*\^\s*(\{(?:[^{}]|\{[^{}]*\})*\}|\S)", text):
+        bound = match.group(1)
+        if "^" in bound or any(int(n[:9]) > MAX_SERIES_TERMS for n in re.findall(r"\d+", bound)):
+            raise ReadError(f"I can only check sums and products of up to {MAX_SERIES_TERMS} terms.")
+    if re.search(r"\^[^!]*[)}]\s*!", text):
+        # (10^{100})!: latex2sympy computes the factorial while it parses.
+        raise ReadError(f"I can only check factorials of whole numbers up to {MAX_FACTORIAL}.")
     for match in re.finditer(r"(\d+)\s*!", text):
         if int(match.group(1)[:6]) > MAX_FACTORIAL:
             raise ReadError(f"I can only check factorials of whole numbers up to {MAX_FACTORIAL}.")

@@ -111,14 +111,16 @@ class CheckerPool:
                 self._started = True
 
     def run(self, job: dict[str, Any], *, use_cache: bool = True) -> dict[str, Any]:
-        key = json.dumps(job, sort_keys=True)
+        # " 5/8" and "5/8 " are the same question: key the cache on stripped text.
+        key = json.dumps({k: v.strip() if isinstance(v, str) else v for k, v in job.items()}, sort_keys=True)
         if use_cache:
             with self._cache_lock:
                 if key in self._cache:
                     self._cache.move_to_end(key)
                     return dict(self._cache[key])
         result = self._run_uncached(job)
-        if use_cache:
+        # A timeout may be load, not the input: ask again next time rather than remember it.
+        if use_cache and result.get("status") != "timeout":
             with self._cache_lock:
                 self._cache[key] = result
                 while len(self._cache) > self._cache_size:

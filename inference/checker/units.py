@@ -31,7 +31,6 @@ _NOT_UNITS = {
     "exp",
     *GREEK,
 }
-_LATEX_UNIT = re.compile(r"\\(?:text|mathrm|textrm|rm|operatorname|mbox)\s*\{([^{}]*)\}")
 _VALUE = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?:\s*(?:\*|×|\\times|\\cdot)\s*10\s*(?:\^|\*\*)\s*\{?\s*[-+]?\d+\s*\}?)?"
 
 
@@ -57,8 +56,27 @@ def parse_unit(text: str) -> Any | None:
     return unit
 
 
+# 25 °C, 25^\circ\text{C}, 25\degree F: temperatures, not angles followed by a letter.
+_TEMPERATURE = re.compile(
+    r"\s*(?:°|\^\s*\{?\s*\\circ\s*\}?|\\degree)\s*(?:\\(?:text|mathrm)\s*\{\s*([CF])\s*\}|([CF])\b)"
+)
+_LATEX_UNIT_START = re.compile(r"\\(?:text|mathrm|textrm|rm|operatorname|mbox)\s*\{")
+
+
+def _unwrap_latex_text(text: str) -> str:
+    r"""\mathrm{m\,s^{-1}} -> m\,s^{-1}: drop the command and its braces, nested braces and all."""
+    while match := _LATEX_UNIT_START.search(text):
+        depth, index = 1, match.end()
+        while index < len(text) and depth:
+            depth += {"{": 1, "}": -1}.get(text[index], 0)
+            index += 1
+        inner = text[match.end() : index - 1] if depth == 0 else text[match.end() :]
+        text = text[: match.start()] + " " + inner + " " + text[index:]
+    return text
+
+
 def _clean_unit(text: str) -> str:
-    text = _LATEX_UNIT.sub(r"\1", text)
+    text = _unwrap_latex_text(text)
     text = re.sub(r"\\[,;!: ]|~", " ", text)
     text = (
         text.replace("\\cdot", "*")
@@ -76,8 +94,10 @@ def _clean_unit(text: str) -> str:
 
 def split_quantity(text: str, *, expect_units: bool) -> tuple[str, Any, str] | None:
     """'10 m' -> ('10', meter, 'm'); None when the text is not a value followed by units."""
-    latex = _LATEX_UNIT.search(text)
-    if latex and re.search(r"[A-Za-zµΩ]", latex.group(1)):
+    text = re.sub(r"\\mu\s*", "µ", text).replace("\\Omega", "Ω")
+    text = _TEMPERATURE.sub(lambda m: " deg" + (m.group(1) or m.group(2)), text)
+    latex = _LATEX_UNIT_START.search(text)
+    if latex and re.search(r"[A-Za-zµΩ]", _clean_unit(text[latex.start() :])):
         unit_text = text[latex.start() :]
         # "24\ \text{km/h}": drop the LaTeX spacing between the value and its unit.
         value_text = re.sub(r"(\\[,;!: ]|\\$|~|\s)+$", "", text[: latex.start()]).strip()
@@ -99,6 +119,11 @@ def split_quantity(text: str, *, expect_units: bool) -> tuple[str, Any, str] | N
     if unit is None:
         return None
     return value_text, unit, cleaned
+
+
+def _has_offset(unit: Any) -> bool:
+    # Zero of a multiplicative unit is zero of its base unit; 0 °C is 273.15 K.
+    return REGISTRY.Quantity(0, unit).to_base_units().magnitude != 0
 
 
 def compare_quantities(
@@ -134,6 +159,10 @@ def compare_quantities(
         }
     if gold.unit == answer.unit:
         converted = answer
+    elif _has_offset(gold.unit) or _has_offset(answer.unit):
+        # °C and °F have an offset: 25 °C is 298.15 K, not 25 times a factor.
+        value = REGISTRY.Quantity(float(answer.obj), answer.unit).to(gold.unit).magnitude
+        converted = Read(kind="number", obj=sp.Float(value, 15), raw=answer.raw, inexact=True)
     else:
         factor = REGISTRY.Quantity(1, answer.unit).to(gold.unit).magnitude
         converted = Read(kind="number", obj=answer.obj * sp.Float(factor, 15), raw=answer.raw, inexact=True)
