@@ -96,6 +96,8 @@ class ImportJob(models.Model):
     processed = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
     warnings = models.JSONField(default=list, blank=True)
+    # [problem key, answer key as written, LaTeX as the checker read it], shown when the job is done.
+    read_as = models.JSONField(default=list, blank=True)
     problem_set = models.ForeignKey(ProblemSet, on_delete=models.SET_NULL, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -1,19 +1,30 @@
-"""Importing and exporting problem sets: validate everything, then save all or nothing."""
+"""Problem sets: import (validate everything, then save all or nothing), export, assignments."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from xml.sax.saxutils import escape
 
 import yaml
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from inference.checker import preview_answer
-from tutor.classroom.models import User
+from tutor.classroom.models import Assignment, Classroom, User
 
-from .importers import ImportProblem, ProblemSpec, SetSpec, UploadRefused, read_upload
+from .importers import ImportProblem, ProblemSpec, SetSpec, UploadRefused, flatten, read_upload
+from .importers.base import FIELD_LIMITS
 from .models import ImportJob, Problem, ProblemSet
+
+# Uploads with more problems than this are imported by a Celery task while a page shows progress.
+LARGE_UPLOAD_PROBLEMS = 50
+# The checker's default when a problem gives no tolerance (see Problem.tolerance).
+DEFAULT_RELATIVE_TOLERANCE = 0.001
+
+Progress = Callable[[int, int], None]
 
 
 @dataclass
@@ -21,33 +32,29 @@ class ImportResult:
     filename: str
     errors: list[ImportProblem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    read_as: list[tuple[str, str, str]] = field(default_factory=list)  # (key, answer as typed, LaTeX)
+    # (problem key, the key as written, how the checker read it as LaTeX)
+    read_as: list[tuple[str, str, str]] = field(default_factory=list)
     problem_set: ProblemSet | None = None
     created: int = 0
     updated: int = 0
+    dry_run: bool = False
 
     @property
     def ok(self) -> bool:
-        return not self.errors and self.problem_set is not None
-
-
-def _flatten(problems: list[ProblemSpec]) -> list[ProblemSpec]:
-    out = []
-    for problem in problems:
-        out.append(problem)
-        out.extend(_flatten(problem.parts))
-    return out
+        return not self.errors and (self.dry_run or self.problem_set is not None)
 
 
 def problem_set_validate(
-    *, spec: SetSpec, progress: Callable[[int, int], None] | None = None
+    *, spec: SetSpec, progress: Progress | None = None
 ) -> tuple[list[ImportProblem], list[tuple[str, str, str]]]:
+    """Everything wrong with a parsed upload, and how each answer key was read by the checker."""
     errors = list(spec.problems_found)
-    read_as = []
+    read_as: list[tuple[str, str, str]] = []
     seen: dict[str, str] = {}
-    problems = _flatten(spec.problems)
+    flagged = {(error.where, error.field) for error in errors}
+    problems = flatten(spec.problems)
     for number, problem in enumerate(problems, start=1):
-        if progress is not None and number % 10 == 0:
+        if progress is not None and (number % 10 == 0 or number == len(problems)):
             progress(number, len(problems))
         if problem.key in seen:
             errors.append(
@@ -55,7 +62,14 @@ def problem_set_validate(
                     problem.where, "key", f"{problem.key!r} is used twice (also at {seen[problem.key]})"
                 )
             )
-        seen[problem.key] = problem.where
+        seen.setdefault(problem.key, problem.where)
+        if len(problem.key) > FIELD_LIMITS["key"] and (problem.where, "key") not in flagged:
+            # A part's key grows when its stem's key is put in front ("ball-a").
+            errors.append(
+                ImportProblem(
+                    problem.where, "key", f"{problem.key!r} is longer than {FIELD_LIMITS['key']} characters"
+                )
+            )
         if not problem.answer.strip():
             if not problem.parts:
                 read_as.append((problem.key, "", "(no key: the tutor will check answers by substitution)"))
@@ -79,6 +93,7 @@ def problem_set_validate(
                     problem.where, "units", "a quantity needs units, in the answer or the units column"
                 )
             )
+            continue
         read_as.append((problem.key, problem.answer, preview.latex))
     return errors, read_as
 
@@ -89,16 +104,20 @@ def problem_set_import(
     filename: str,
     data: bytes,
     dry_run: bool = False,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> ImportResult:
-    result = ImportResult(filename=filename)
+    """Read, check and save a problem set. Nothing is saved if anything is wrong.
+
+    A set with the same key as one of the owner's sets updates it; problems are matched by key.
+    """
+    result = ImportResult(filename=filename, dry_run=dry_run)
     if not owner.is_teacher:
-        result.errors.append(ImportProblem(filename, "", "only teachers can upload problem sets"))
-        return result
+        raise PermissionDenied("Only teachers can upload problem sets.")
     try:
         spec = read_upload(filename, data)
     except UploadRefused as exc:
-        result.errors.append(ImportProblem(filename, "", str(exc)))
+        message = str(exc).removeprefix(f"{filename}: ").removeprefix(f"{filename} ")
+        result.errors.append(ImportProblem(filename, "", message))
         return result
     result.warnings = spec.warnings
     result.errors, result.read_as = problem_set_validate(spec=spec, progress=progress)
@@ -117,14 +136,19 @@ def problem_set_import(
                 "source_format": spec.source_format,
             },
         )
-        existing = set(problem_set.problems.values_list("key", flat=True))
+        existing = {p.key: p for p in problem_set.problems.all()}
         position = 0
         for problem in spec.problems:
             position = _save(problem_set, problem, None, position, result, existing)
-        missing = existing - {p.key for p in _flatten(spec.problems)}
-        if missing:
+        kept = [p for key, p in existing.items() if key not in {s.key for s in flatten(spec.problems)}]
+        for problem in sorted(kept, key=lambda p: (p.position, p.pk)):
+            # Students' attempts hang off these problems, so they stay, after the new ones.
+            position += 1
+            Problem.objects.filter(pk=problem.pk).update(position=position)
+        if kept:
             result.warnings.append(
-                f"{len(missing)} problem(s) already in the set aren't in this file and were kept: {', '.join(sorted(missing))}"
+                f"{len(kept)} problem(s) already in the set aren't in this file and were kept at the end: "
+                + ", ".join(p.key for p in kept)
             )
     result.problem_set = problem_set
     return result
@@ -136,7 +160,7 @@ def _save(
     parent: Problem | None,
     position: int,
     result: ImportResult,
-    existing: set[str],
+    existing: dict[str, Problem],
 ) -> int:
     position += 1
     fields = {
@@ -156,127 +180,35 @@ def _save(
         "difficulty": spec.difficulty,
         "checker_options": spec.checker_options,
     }
-    problem, created = Problem.objects.update_or_create(
-        problem_set=problem_set, key=spec.key, defaults=fields
-    )
-    if created:
+    problem = existing.get(spec.key)
+    if problem is None:
+        problem = Problem.objects.create(problem_set=problem_set, key=spec.key, **fields)
         result.created += 1
     else:
+        for name, value in fields.items():
+            setattr(problem, name, value)
+        problem.save()
         result.updated += 1
     for part in spec.parts:
         position = _save(problem_set, part, problem, position, result, existing)
     return position
 
 
-# --- export ------------------------------------------------------------------------------------
-
-
-def _problem_dict(problem: Problem) -> dict:
-    item: dict = {"key": problem.key, "title": problem.title, "statement": problem.statement}
-    for name in (
-        "answer",
-        "answer_type",
-        "tolerance",
-        "units",
-        "sig_figs",
-        "choices",
-        "hints",
-        "solution",
-        "topic",
-    ):
-        value = getattr(problem, name)
-        if value not in ("", None, [], {}):
-            item[name] = value
-    item["difficulty"] = {1: "easy", 2: "medium", 3: "hard"}.get(problem.difficulty, "medium")
-    item.update(problem.checker_options or {})
-    parts = [_problem_dict(p) for p in problem.parts.order_by("position")]
-    if parts:
-        item["parts"] = parts
-    return item
-
-
-def problem_set_export_yaml(*, problem_set: ProblemSet) -> str:
-    document = {
-        "key": problem_set.key,
-        "title": problem_set.title,
-        "description": problem_set.description,
-        "model": problem_set.model_name,
-        "problems": [
-            _problem_dict(p) for p in problem_set.problems.filter(parent__isnull=True).order_by("position")
-        ],
-    }
-    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
-
-
-def problem_set_export_moodle(*, problem_set: ProblemSet) -> str:
-    out = ['<?xml version="1.0" encoding="UTF-8"?>', "<quiz>"]
-    out.append(
-        f'  <question type="category"><category><text>$course$/{escape(problem_set.title)}</text></category></question>'
-    )
-    for problem in problem_set.problems.select_related("parent").order_by("position"):
-        if not problem.answer:
-            # A multi-part stem (its text goes into each part) or a problem with no key.
-            continue
-        statement = (
-            f"{problem.parent.statement}\n\n{problem.statement}" if problem.parent else problem.statement
-        )
-        if problem.answer_type == "choice":
-            kind = "multichoice"
-        elif problem.answer_type in ("number", "quantity"):
-            kind = "numerical"
-        else:
-            kind = "shortanswer"
-        out.append(f'  <question type="{kind}">')
-        out.append(f"    <name><text>{escape(problem.title or problem.key)}</text></name>")
-        out.append(f'    <questiontext format="markdown"><text>{escape(statement)}</text></questiontext>')
-        if problem.solution:
-            out.append(
-                f'    <generalfeedback format="markdown"><text>{escape(problem.solution)}</text></generalfeedback>'
-            )
-        value = problem.answer
-        if kind == "numerical" and problem.units and value.endswith(problem.units):
-            value = value[: -len(problem.units)].strip()
-        if kind == "multichoice":
-            for choice in problem.choices or [problem.answer]:
-                fraction = 100 if choice == problem.answer else 0
-                out.append(f'    <answer fraction="{fraction}"><text>{escape(choice)}</text></answer>')
-        else:
-            out.append(f'    <answer fraction="100"><text>{escape(value)}</text>')
-            if kind == "numerical":
-                tolerance = problem.tolerance or 0
-                if (problem.checker_options or {}).get("tolerance_mode") != "absolute" and tolerance:
-                    try:
-                        tolerance = abs(float(value)) * tolerance
-                    except ValueError:
-                        tolerance = 0
-                out.append(f"      <tolerance>{tolerance:g}</tolerance>")
-            out.append("    </answer>")
-        if kind == "numerical" and problem.units:
-            out.append(
-                f"    <units><unit><multiplier>1</multiplier><unit_name>{escape(problem.units)}</unit_name></unit></units>"
-            )
-        for hint in problem.hints or []:
-            out.append(f"    <hint><text>{escape(hint)}</text></hint>")
-        out.append("  </question>")
-    out.append("</quiz>")
-    return "\n".join(out) + "\n"
-
-
-# --- large uploads -----------------------------------------------------------------------------
-
-LARGE_UPLOAD_PROBLEMS = 50
-
-
 def problem_count(*, filename: str, data: bytes) -> int:
     """How many problems a file holds (0 if it can't be read; the import then says why)."""
     try:
-        return len(_flatten(read_upload(filename, data).problems))
+        return len(flatten(read_upload(filename, data).problems))
     except UploadRefused:
         return 0
 
 
-def import_job_start(*, owner: User, filename: str, data: bytes) -> ImportJob:
-    job = ImportJob.objects.create(owner=owner, filename=filename, data=data)
+# --- large uploads -----------------------------------------------------------------------------
+
+
+def import_job_start(*, owner: User, filename: str, data: bytes, total: int) -> ImportJob:
+    if not owner.is_teacher:
+        raise PermissionDenied("Only teachers can upload problem sets.")
+    job = ImportJob.objects.create(owner=owner, filename=filename, data=data, total=total)
     from .tasks import run_import_job
 
     transaction.on_commit(lambda: run_import_job.delay(job.pk))
@@ -294,15 +226,193 @@ def import_job_run(*, job_id: int) -> None:
     def progress(done: int, total: int) -> None:
         ImportJob.objects.filter(pk=job_id).update(processed=done, total=total)
 
-    result = problem_set_import(
-        owner=job.owner, filename=job.filename, data=bytes(job.data), progress=progress
-    )
+    try:
+        result = problem_set_import(
+            owner=job.owner, filename=job.filename, data=bytes(job.data), progress=progress
+        )
+    except BaseException:
+        # The page must not say "checking" forever; the task still fails loudly.
+        ImportJob.objects.filter(pk=job_id).update(
+            status=ImportJob.Status.FAILED,
+            errors=[
+                "The import stopped because of an error on the server. Nothing was saved; try again later."
+            ],
+            data=b"",
+        )
+        raise
+    count = len(result.read_as) + len(result.errors)
     ImportJob.objects.filter(pk=job_id).update(
         status=ImportJob.Status.DONE if result.ok else ImportJob.Status.FAILED,
         errors=[str(e) for e in result.errors],
         warnings=result.warnings,
+        read_as=[list(row) for row in result.read_as],
         problem_set=result.problem_set,
-        processed=len(result.read_as) + len(result.errors),
-        total=max(len(result.read_as) + len(result.errors), 1),
+        processed=max(count, job.total),
+        total=max(count, job.total),
         data=b"",
     )
+
+
+# --- export ------------------------------------------------------------------------------------
+
+DIFFICULTY_NAMES = {1: "easy", 2: "medium", 3: "hard"}
+
+
+def _problem_dict(problem: Problem, parent_key: str | None = None) -> dict:
+    key = problem.key.removeprefix(f"{parent_key}-") if parent_key else problem.key
+    item: dict = {"key": key}
+    for name in ("title", "statement", "answer", "answer_type", "tolerance", "units", "sig_figs", "choices"):
+        value = getattr(problem, name)
+        if value not in ("", None, [], {}):
+            item[name] = value
+    item.update(problem.checker_options or {})
+    for name in ("hints", "solution", "topic"):
+        value = getattr(problem, name)
+        if value not in ("", None, []):
+            item[name] = value
+    item["difficulty"] = DIFFICULTY_NAMES.get(problem.difficulty, "medium")
+    parts = [_problem_dict(p, problem.key) for p in problem.parts.order_by("position", "pk")]
+    if parts:
+        item["parts"] = parts
+    return item
+
+
+def problem_set_export_yaml(*, problem_set: ProblemSet) -> str:
+    """The set in our own format; uploading the file again changes nothing."""
+    document = {
+        "key": problem_set.key,
+        "title": problem_set.title,
+        "description": problem_set.description,
+        "model": problem_set.model_name,
+        "problems": [
+            _problem_dict(p)
+            for p in problem_set.problems.filter(parent__isnull=True).order_by("position", "pk")
+        ],
+    }
+    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
+
+
+QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
+
+
+def problem_set_export_moodle(*, problem_set: ProblemSet) -> str:
+    """The set as Moodle XML. Numbers and quantities become numerical questions, choices
+    multichoice, the rest shortanswer (which Moodle compares as text)."""
+    out = ['<?xml version="1.0" encoding="UTF-8"?>', "<quiz>"]
+    out.append(
+        f'  <question type="category"><category><text>$course$/{escape(problem_set.title)}</text></category></question>'
+    )
+    for problem in problem_set.problems.select_related("parent").order_by("position", "pk"):
+        if not problem.answer:
+            # A multi-part stem (its text goes into each part) or a problem with no key.
+            continue
+        statement = (
+            f"{problem.parent.statement}\n\n{problem.statement}" if problem.parent else problem.statement
+        )
+        value, units = problem.answer, problem.units
+        if problem.answer_type == "quantity":
+            match = QUANTITY.match(value)
+            if match and (not units or match.group(2) in ("", units)):
+                value, units = match.group(1), units or match.group(2)
+        if problem.answer_type == "choice":
+            kind = "multichoice"
+        elif problem.answer_type == "number" or (problem.answer_type == "quantity" and QUANTITY.match(value)):
+            kind = "numerical"
+            try:
+                float(value)
+            except ValueError:
+                kind = "shortanswer"  # "3/4" or "pi/2": Moodle's numerical wants a decimal
+                value = problem.answer
+        else:
+            kind = "shortanswer"
+        out.append(f'  <question type="{kind}">')
+        out.append(f"    <name><text>{escape(problem.title or problem.key)}</text></name>")
+        out.append(f'    <questiontext format="markdown"><text>{escape(statement)}</text></questiontext>')
+        if problem.solution:
+            out.append(
+                f'    <generalfeedback format="markdown"><text>{escape(problem.solution)}</text></generalfeedback>'
+            )
+        out.append(f"    <idnumber>{escape(problem.key)}</idnumber>")
+        if kind == "multichoice":
+            out.append("    <single>true</single>")
+            for choice in problem.choices or [problem.answer]:
+                fraction = 100 if choice == problem.answer else 0
+                out.append(
+                    f'    <answer fraction="{fraction}" format="plain_text"><text>{escape(choice)}</text></answer>'
+                )
+        else:
+            out.append(f'    <answer fraction="100" format="plain_text"><text>{escape(value)}</text>')
+            if kind == "numerical":
+                tolerance = problem.tolerance if problem.tolerance is not None else DEFAULT_RELATIVE_TOLERANCE
+                if (problem.checker_options or {}).get("tolerance_mode") != "absolute":
+                    tolerance = abs(float(value)) * tolerance  # Moodle's tolerance is absolute
+                out.append(f"      <tolerance>{tolerance:.6g}</tolerance>")
+            out.append("    </answer>")
+        if kind == "numerical" and units:
+            out.append(
+                f"    <units><unit><multiplier>1</multiplier><unit_name>{escape(units)}</unit_name></unit></units>"
+            )
+        for hint in problem.hints or []:
+            out.append(f'    <hint format="markdown"><text>{escape(hint)}</text></hint>')
+        out.append("  </question>")
+    out.append("</quiz>")
+    return "\n".join(out) + "\n"
+
+
+# --- assignments -------------------------------------------------------------------------------
+
+
+def _check_assignment(*, teacher: User, classroom: Classroom, problem_set: ProblemSet) -> None:
+    if not teacher.is_teacher or classroom.teacher_id != teacher.pk or problem_set.owner_id != teacher.pk:
+        raise PermissionDenied("Teachers assign their own problem sets to their own classes.")
+
+
+def assignment_create(
+    *,
+    teacher: User,
+    classroom: Classroom,
+    problem_set: ProblemSet,
+    opens_at: datetime | None = None,
+    due_at: datetime | None = None,
+    solutions_release_at: datetime | None = None,
+    tutor_mode: str = Assignment.TutorMode.AFTER_ATTEMPTS,
+    solutions_after_attempts: int = 2,
+) -> Assignment:
+    _check_assignment(teacher=teacher, classroom=classroom, problem_set=problem_set)
+    return Assignment.objects.create(
+        classroom=classroom,
+        problem_set=problem_set,
+        opens_at=opens_at,
+        due_at=due_at,
+        solutions_release_at=solutions_release_at,
+        tutor_mode=tutor_mode,
+        solutions_after_attempts=solutions_after_attempts,
+    )
+
+
+ASSIGNMENT_FIELDS = (
+    "classroom",
+    "problem_set",
+    "opens_at",
+    "due_at",
+    "solutions_release_at",
+    "tutor_mode",
+    "solutions_after_attempts",
+)
+
+
+def assignment_update(*, teacher: User, assignment: Assignment, **changes: object) -> Assignment:
+    unknown = set(changes) - set(ASSIGNMENT_FIELDS)
+    if unknown:
+        raise TypeError(f"assignment_update() got unknown fields {sorted(unknown)}")
+    _check_assignment(teacher=teacher, classroom=assignment.classroom, problem_set=assignment.problem_set)
+    for name, value in changes.items():
+        setattr(assignment, name, value)
+    _check_assignment(teacher=teacher, classroom=assignment.classroom, problem_set=assignment.problem_set)
+    assignment.save()
+    return assignment
+
+
+def assignment_delete(*, teacher: User, assignment: Assignment) -> None:
+    _check_assignment(teacher=teacher, classroom=assignment.classroom, problem_set=assignment.problem_set)
+    assignment.delete()

@@ -1,12 +1,15 @@
-"""Teachers' pages for problem sets: upload, export, assignments and the answer-key audit."""
+"""Teachers' pages for problem sets: upload, import progress, export, assignments."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from tutor.classroom.models import Assignment
@@ -16,84 +19,176 @@ from .forms import AssignmentForm, UploadForm
 from .importers.base import MAX_UPLOAD_BYTES
 from .models import ImportJob, ProblemSet
 
+# Room for the multipart headers and the other form fields around the file.
+UPLOAD_SLACK_BYTES = 64 * 1024
+TOO_LARGE = (
+    f"That file is larger than {MAX_UPLOAD_BYTES // 1024 // 1024} MB, the limit for one upload. "
+    "Split the set into smaller files, or zip them."
+)
+
 
 def _teacher(request: HttpRequest) -> None:
     if not request.user.is_teacher:
         raise PermissionDenied("This page is for teachers.")
 
 
+class _SizeLimit(FileUploadHandler):
+    """Stops reading an upload as soon as it passes the limit, so a huge body is never spooled."""
+
+    def __init__(self, request: HttpRequest, limit: int) -> None:
+        super().__init__(request)
+        self.limit = limit
+        self.received = 0
+        self.exceeded = False
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        self.received += len(raw_data)
+        if self.received > self.limit:
+            self.exceeded = True
+            raise StopUpload(connection_reset=True)
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+
+@csrf_exempt  # so the size limit is installed before the body is read; _upload checks CSRF
 @login_required
 def upload(request: HttpRequest) -> HttpResponse:
     _teacher(request)
-    result = None
+    limiter = None
+    if request.method == "POST":
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > MAX_UPLOAD_BYTES + UPLOAD_SLACK_BYTES:
+            # Refused before a byte of the body is read.
+            return render(
+                request, "problems/upload.html", {"form": UploadForm(), "too_large": TOO_LARGE}, status=413
+            )
+        limiter = _SizeLimit(request, MAX_UPLOAD_BYTES)
+        request.upload_handlers.insert(0, limiter)
+    return _upload(request, limiter)
+
+
+@csrf_protect
+def _upload(request: HttpRequest, limiter: _SizeLimit | None) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None)
+    if limiter is not None and limiter.exceeded:
+        return render(
+            request, "problems/upload.html", {"form": UploadForm(), "too_large": TOO_LARGE}, status=413
+        )
+    result = None
     if request.method == "POST" and form.is_valid():
         uploaded = form.cleaned_data["file"]
         data = uploaded.read(MAX_UPLOAD_BYTES + 1)
-        if (
-            not form.cleaned_data["dry_run"]
-            and services.problem_count(filename=uploaded.name, data=data) > services.LARGE_UPLOAD_PROBLEMS
-        ):
-            job = services.import_job_start(owner=request.user, filename=uploaded.name, data=data)
-            return redirect("import_job", pk=job.pk)
+        dry_run = form.cleaned_data["dry_run"]
+        if not dry_run:
+            count = services.problem_count(filename=uploaded.name, data=data)
+            if count > services.LARGE_UPLOAD_PROBLEMS:
+                job = services.import_job_start(
+                    owner=request.user, filename=uploaded.name, data=data, total=count
+                )
+                return redirect("import_job", pk=job.pk)
         result = services.problem_set_import(
-            owner=request.user, filename=uploaded.name, data=data, dry_run=form.cleaned_data["dry_run"]
+            owner=request.user, filename=uploaded.name, data=data, dry_run=dry_run
         )
-        if result.ok:
+        if result.ok and not dry_run:
             messages.success(
                 request,
-                f"Imported '{result.problem_set.title}': {result.created} new, {result.updated} updated problems.",
+                f"Imported '{result.problem_set.title}': {result.created} new and {result.updated} updated problems.",
             )
-    status = 400 if result is not None and result.errors else 200
+    status = 400 if (result is not None and result.errors) or form.errors else 200
     return render(request, "problems/upload.html", {"form": form, "result": result}, status=status)
+
+
+@login_required
+def import_job(request: HttpRequest, pk: int) -> HttpResponse:
+    _teacher(request)
+    job = get_object_or_404(ImportJob, pk=pk, owner=request.user)
+    done = job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED)
+    if request.GET.get("format") == "json" or request.headers.get("Accept") == "application/json":
+        return JsonResponse(
+            {
+                "status": job.status,
+                "status_text": job.get_status_display(),
+                "processed": job.processed,
+                "total": job.total,
+                "errors": job.errors,
+                "done": done,
+            }
+        )
+    return render(request, "problems/import_job.html", {"job": job, "done": done})
 
 
 @login_required
 def export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     _teacher(request)
     problem_set = get_object_or_404(ProblemSet, pk=pk, owner=request.user)
-    if fmt not in ("yaml", "xml"):
-        raise Http404("Export as .yaml or .xml.")
     if fmt == "yaml":
-        body, kind, ext = (
-            services.problem_set_export_yaml(problem_set=problem_set),
-            "application/yaml",
-            "yaml",
-        )
+        body, content_type = services.problem_set_export_yaml(problem_set=problem_set), "application/yaml"
+    elif fmt == "xml":
+        body, content_type = services.problem_set_export_moodle(problem_set=problem_set), "application/xml"
     else:
-        body, kind, ext = (
-            services.problem_set_export_moodle(problem_set=problem_set),
-            "application/xml",
-            "xml",
-        )
-    response = HttpResponse(body, content_type=f"{kind}; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{problem_set.key}.{ext}"'
+        raise Http404("Export as .yaml or .xml.")
+    response = HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
+    suffix = "-moodle.xml" if fmt == "xml" else ".yaml"
+    response["Content-Disposition"] = f'attachment; filename="{problem_set.key}{suffix}"'
     return response
+
+
+# --- assignments -------------------------------------------------------------------------------
 
 
 @login_required
 def assignment_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     _teacher(request)
-    assignment = get_object_or_404(Assignment, pk=pk, classroom__teacher=request.user) if pk else None
-    initial = {}
-    if assignment is None and request.GET.get("set"):
+    assignment = (
+        get_object_or_404(
+            Assignment.objects.select_related("classroom", "problem_set"),
+            pk=pk,
+            classroom__teacher=request.user,
+        )
+        if pk
+        else None
+    )
+    initial = {
+        name: request.GET[name]
+        for name in ("classroom", "problem_set")
+        if request.GET.get(name, "").isdigit()
+    }
+    if request.GET.get("set", "").isdigit():
         initial["problem_set"] = request.GET["set"]
     form = AssignmentForm(request.POST or None, instance=assignment, teacher=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
-        saved = form.save()
-        messages.success(request, f"'{saved.problem_set.title}' is assigned to {saved.classroom.name}.")
+        fields = {name: form.cleaned_data[name] for name in services.ASSIGNMENT_FIELDS}
+        if assignment is None:
+            saved = services.assignment_create(teacher=request.user, **fields)
+            messages.success(
+                request, f"'{saved.problem_set.title}' is now assigned to {saved.classroom.name}."
+            )
+        else:
+            saved = services.assignment_update(teacher=request.user, assignment=assignment, **fields)
+            messages.success(
+                request, f"Saved the assignment of '{saved.problem_set.title}' to {saved.classroom.name}."
+            )
         return redirect("classroom_detail", pk=saved.classroom_id)
-    return render(request, "problems/assignment_form.html", {"form": form, "assignment": assignment})
+    status = 400 if form.errors else 200
+    context = {"form": form, "assignment": assignment, "time_zone": timezone.get_current_timezone_name()}
+    return render(request, "problems/assignment_form.html", context, status=status)
 
 
 @login_required
 @require_POST
 def assignment_delete(request: HttpRequest, pk: int) -> HttpResponse:
     _teacher(request)
-    assignment = get_object_or_404(Assignment, pk=pk, classroom__teacher=request.user)
-    classroom_id = assignment.classroom_id
-    assignment.delete()
-    messages.success(request, "Assignment removed.")
+    assignment = get_object_or_404(
+        Assignment.objects.select_related("classroom", "problem_set"), pk=pk, classroom__teacher=request.user
+    )
+    classroom_id, title = assignment.classroom_id, assignment.problem_set.title
+    services.assignment_delete(teacher=request.user, assignment=assignment)
+    messages.success(request, f"'{title}' is no longer assigned to this class. Students' work on it is kept.")
     return redirect("classroom_detail", pk=classroom_id)
 
 
@@ -109,21 +204,3 @@ def audit_start(request: HttpRequest, pk: int) -> HttpResponse:
         request, "The tutor is checking every answer key. Disagreements will appear in your review queue."
     )
     return redirect("problem_set_detail", pk=pk)
-
-
-@login_required
-def import_job(request: HttpRequest, pk: int) -> HttpResponse:
-    _teacher(request)
-    job = get_object_or_404(ImportJob, pk=pk, owner=request.user)
-    if request.headers.get("Accept") == "application/json" or request.GET.get("format") == "json":
-        return JsonResponse(
-            {
-                "status": job.status,
-                "status_text": job.get_status_display(),
-                "processed": job.processed,
-                "total": job.total,
-                "errors": job.errors,
-                "done": job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED),
-            }
-        )
-    return render(request, "problems/import_job.html", {"job": job})

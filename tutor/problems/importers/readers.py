@@ -1,73 +1,101 @@
-"""One reader per format; each turns bytes into a SetSpec and lists what is wrong, and where."""
+"""One reader per format; each turns bytes into a SetSpec and lists what is wrong, and where.
+
+Every reader is bounded: the bytes are capped before decoding, zips are read with a running cap,
+XML goes through defusedxml, YAML aliases and deep nesting are refused before the tree is built.
+Nothing in here touches the database.
+"""
 
 from __future__ import annotations
 
 import csv
-import html
 import io
 import json
 import re
 import zipfile
+import zlib
 from pathlib import PurePosixPath
 from typing import Any
 
 import yaml
-from defusedxml import ElementTree as SafeET
-from defusedxml.common import DefusedXmlException
 from django.utils.text import slugify
 
 from .base import (
     ANSWER_TYPES,
     DIFFICULTY,
+    FIELD_LIMITS,
     MAX_ARCHIVE_MEMBERS,
     MAX_COMPRESSION_RATIO,
+    MAX_HINTS,
+    MAX_NESTING,
     MAX_PROBLEMS,
     MAX_UNCOMPRESSED_BYTES,
     MAX_UPLOAD_BYTES,
+    MAX_YAML_NODES,
     MODELS,
+    SET_KEY_LIMIT,
+    SET_TITLE_LIMIT,
     ImportProblem,
     ProblemSpec,
     SetSpec,
     UploadRefused,
+    flatten,
 )
+
+MB = 1024 * 1024
+SUFFIXES = (".yaml", ".yml", ".json", ".csv", ".xml", ".gift", ".txt")
 
 
 def read_upload(filename: str, data: bytes) -> SetSpec:
     if len(data) > MAX_UPLOAD_BYTES:
         raise UploadRefused(
-            f"{filename} is {len(data) / 1e6:.1f} MB; the limit is {MAX_UPLOAD_BYTES // 1024 // 1024} MB."
+            f"{filename} is {len(data) / MB:.1f} MB; the limit is {MAX_UPLOAD_BYTES // MB} MB. "
+            "Split it into smaller sets or zip it."
         )
     suffix = PurePosixPath(filename.lower()).suffix
     if suffix == ".zip":
-        return _read_zip(filename, data)
-    text = _decode(filename, data)
-    stem = slugify(PurePosixPath(filename).stem) or "problem-set"
+        spec = _read_zip(filename, data)
+    else:
+        spec = _read_file(filename, data)
+    count = len(flatten(spec.problems))
+    if count > MAX_PROBLEMS:
+        raise UploadRefused(f"{filename} has {count} problems; the limit is {MAX_PROBLEMS} per set.")
+    return spec
+
+
+def _read_file(filename: str, data: bytes) -> SetSpec:
+    from .gift import read_gift
+    from .moodle import read_moodle
+
     readers = {
         ".yaml": _read_native,
         ".yml": _read_native,
         ".json": _read_native,
         ".csv": _read_csv,
-        ".xml": _read_moodle,
-        ".gift": _read_gift,
-        ".txt": _read_gift,
+        ".xml": read_moodle,
+        ".gift": read_gift,
+        ".txt": read_gift,
     }
+    suffix = PurePosixPath(filename.lower()).suffix
     if suffix not in readers:
-        raise UploadRefused(f"{filename}: use .yaml, .json, .csv, Moodle .xml, .gift or a .zip of those.")
-    spec = readers[suffix](filename, text, stem)
-    if len(spec.problems) > MAX_PROBLEMS:
         raise UploadRefused(
-            f"{filename} has {len(spec.problems)} problems; the limit is {MAX_PROBLEMS} per set."
+            f"{filename}: use .yaml, .json, .csv, Moodle .xml, .gift (or .txt in GIFT) or a .zip of those."
         )
-    return spec
+    text = _decode(filename, data)
+    stem = slugify(PurePosixPath(filename).stem)[:SET_KEY_LIMIT] or "problem-set"
+    return readers[suffix](filename, text, stem)
 
 
 def _decode(filename: str, data: bytes) -> str:
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise UploadRefused(
             f"{filename} isn't UTF-8 text (byte {exc.start}). Save it as UTF-8 and upload again."
         ) from exc
+    if "\x00" in text:
+        # No text format has NUL characters, and PostgreSQL can't store them.
+        raise UploadRefused(f"{filename} contains NUL characters, so it isn't a text file.")
+    return text
 
 
 # --- zip -------------------------------------------------------------------------------------
@@ -76,154 +104,243 @@ def _decode(filename: str, data: bytes) -> str:
 def _read_zip(filename: str, data: bytes) -> SetSpec:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
+        members = [m for m in archive.infolist() if not m.is_dir()]
+    except (zipfile.BadZipFile, ValueError, EOFError) as exc:
         raise UploadRefused(f"{filename} isn't a readable zip file.") from exc
-    members = [m for m in archive.infolist() if not m.is_dir()]
     if len(members) > MAX_ARCHIVE_MEMBERS:
         raise UploadRefused(f"{filename} holds {len(members)} files; the limit is {MAX_ARCHIVE_MEMBERS}.")
     declared = sum(m.file_size for m in members)
     if declared > MAX_UNCOMPRESSED_BYTES:
         raise UploadRefused(
-            f"{filename} would unpack to {declared / 1e6:.0f} MB; the limit is {MAX_UNCOMPRESSED_BYTES // 1024 // 1024} MB."
+            f"{filename} would unpack to {declared / MB:.0f} MB; the limit is "
+            f"{MAX_UNCOMPRESSED_BYTES // MB} MB, so it looks like a zip bomb. Nothing was imported."
         )
+    for member in members:
+        # Nothing is ever written to disk, but a path that climbs out of the archive is a sign
+        # of a crafted file, so the whole upload is refused.
+        name = member.filename
+        path = PurePosixPath(name)
+        if path.is_absolute() or ".." in path.parts or "\\" in name or re.match(r"^[A-Za-z]:", name):
+            raise UploadRefused(f"{filename} contains an unsafe path ({name}); nothing was imported.")
+        if PurePosixPath(name.lower()).suffix == ".zip":
+            raise UploadRefused(f"{filename}: zip files inside zip files aren't accepted ({name}).")
+        if member.file_size > max(member.compress_size, 1) * MAX_COMPRESSION_RATIO:
+            raise UploadRefused(
+                f"{filename}: {name} is compressed more than {MAX_COMPRESSION_RATIO}:1, which looks "
+                "like a zip bomb. Nothing was imported."
+            )
     combined: SetSpec | None = None
+    skipped: list[str] = []
+    unpacked = 0
     for member in members:
         path = PurePosixPath(member.filename)
-        if path.is_absolute() or ".." in path.parts or "\\" in member.filename:
-            raise UploadRefused(
-                f"{filename} contains an unsafe path ({member.filename}); nothing was imported."
-            )
-        if member.compress_size and member.file_size / member.compress_size > MAX_COMPRESSION_RATIO:
-            raise UploadRefused(
-                f"{filename}: {member.filename} is compressed {member.file_size // member.compress_size}:1, which looks like a zip bomb."
-            )
-        # Read with a cap: the sizes in the header can lie.
-        with archive.open(member) as handle:
-            content = handle.read(MAX_UPLOAD_BYTES + 1)
-        if len(content) > MAX_UPLOAD_BYTES:
-            raise UploadRefused(
-                f"{filename}: {member.filename} is larger than {MAX_UPLOAD_BYTES // 1024 // 1024} MB unpacked."
-            )
-        if PurePosixPath(member.filename).suffix.lower() == ".zip":
-            raise UploadRefused(f"{filename}: zip files inside zip files aren't accepted.")
         if path.name.startswith(".") or path.parts[0] == "__MACOSX":
             continue
-        spec = read_upload(f"{filename}/{member.filename}", content)
+        if path.suffix.lower() not in SUFFIXES:
+            skipped.append(member.filename)
+            continue
+        # The sizes in the headers can lie: read with a cap on this file and on the whole archive.
+        cap = min(MAX_UPLOAD_BYTES, MAX_UNCOMPRESSED_BYTES - unpacked)
+        try:
+            with archive.open(member) as handle:
+                content = handle.read(cap + 1)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+            # RuntimeError: an encrypted member; NotImplementedError: an unknown compression method.
+            raise UploadRefused(f"{filename}: {member.filename} can't be unpacked ({exc}).") from exc
+        if len(content) > cap:
+            raise UploadRefused(
+                f"{filename}: {member.filename} unpacks to more than its header says or more than "
+                f"the limit ({MAX_UPLOAD_BYTES // MB} MB a file, {MAX_UNCOMPRESSED_BYTES // MB} MB "
+                "in all), which looks like a zip bomb. Nothing was imported."
+            )
+        unpacked += len(content)
+        spec = _read_file(f"{filename}/{member.filename}", content)
         if combined is None:
             combined = spec
-            combined.key = slugify(PurePosixPath(filename).stem) or spec.key
+            combined.key = slugify(PurePosixPath(filename).stem)[:SET_KEY_LIMIT] or spec.key
+            combined.source_format = f"zip/{spec.source_format}"
         else:
             combined.problems.extend(spec.problems)
             combined.problems_found.extend(spec.problems_found)
             combined.warnings.extend(spec.warnings)
+            if spec.source_format not in combined.source_format.split("/"):
+                combined.source_format += f"/{spec.source_format}"
+        if len(flatten(combined.problems)) > MAX_PROBLEMS:
+            raise UploadRefused(
+                f"{filename} has more than {MAX_PROBLEMS} problems; that is the limit per set."
+            )
     if combined is None:
-        raise UploadRefused(f"{filename} has no problem files in it.")
-    if len(combined.problems) > MAX_PROBLEMS:
-        raise UploadRefused(
-            f"{filename} has {len(combined.problems)} problems; the limit is {MAX_PROBLEMS} per set."
-        )
+        raise UploadRefused(f"{filename} has no problem files in it (.yaml, .json, .csv, .xml, .gift).")
+    combined.source_format = combined.source_format[:20]
+    if skipped:
+        combined.warnings.insert(0, f"{filename}: skipped {', '.join(skipped)} (not problem files).")
     return combined
 
 
 # --- our own YAML / JSON -----------------------------------------------------------------------
 
 
-def _line_of(node: Any) -> int:
-    return node.start_mark.line + 1 if node is not None else 0
+def _yaml_tree(filename: str, text: str) -> yaml.Node | None:
+    """Parse YAML (or JSON, which is nearly YAML) to a node tree, refusing what could explode.
+
+    Aliases are refused because `answer: *lol9` expands to billions of elements as soon as the
+    value is printed (YAML's billion laughs); deep nesting is refused because building the tree
+    recurses. Both are checked on the event stream, before any tree exists.
+    """
+    loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    depth = nodes = 0
+    for event in yaml.parse(text, Loader=loader_class):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise UploadRefused(
+                f"{filename}: YAML anchors and aliases (& and *) aren't accepted; write each value out."
+            )
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_NESTING:
+                raise UploadRefused(f"{filename}: nested more than {MAX_NESTING} levels deep.")
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+        nodes += 1
+        if nodes > MAX_YAML_NODES:
+            raise UploadRefused(
+                f"{filename} has too many values to be one problem set (the limit is {MAX_YAML_NODES})."
+            )
+    return yaml.compose(text, Loader=loader_class)
 
 
 def _read_native(filename: str, text: str, stem: str) -> SetSpec:
     is_json = filename.lower().endswith(".json")
+    spec = SetSpec(key=stem, title=stem, source_format="json" if is_json else "yaml")
+    root = None
     try:
         if is_json:
             document = json.loads(text)
-            root = None
+            try:  # only for line numbers in messages: JSON is nearly always valid YAML too
+                root = _yaml_tree(filename, text)
+            except yaml.YAMLError:
+                root = None
         else:
-            root = yaml.compose(text, Loader=yaml.SafeLoader)
-            document = yaml.safe_load(text)
+            root = _yaml_tree(filename, text)
+            document = yaml.SafeLoader("").construct_document(root) if root is not None else None
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else getattr(exc, "lineno", "?")
-        spec = SetSpec(key=stem, title=stem)
+        message = str(getattr(exc, "problem", None) or getattr(exc, "msg", None) or exc).split("\n")[0]
         spec.problems_found.append(
             ImportProblem(
-                f"{filename}, line {line}",
-                "",
-                f"not valid {'JSON' if is_json else 'YAML'}: {exc}".split("\n")[0],
+                f"{filename}, line {line}", "", f"not valid {'JSON' if is_json else 'YAML'}: {message}"
             )
         )
         return spec
+    except RecursionError as exc:
+        raise UploadRefused(f"{filename}: nested too deeply to be a problem set.") from exc
     if not isinstance(document, dict) or not isinstance(document.get("problems"), list):
-        spec = SetSpec(key=stem, title=stem)
         spec.problems_found.append(
-            ImportProblem(filename, "problems", "expected a 'problems:' list at the top level")
+            ImportProblem(f"{filename}, line 1", "problems", "expected a 'problems:' list at the top level")
         )
         return spec
-    spec = SetSpec(
-        key=slugify(str(document.get("key") or stem)) or stem,
-        title=str(document.get("title") or stem),
-        description=str(document.get("description") or ""),
-        model_name=str(document.get("model") or "phi4"),
-        source_format="json" if is_json else "yaml",
-    )
+    where = f"{filename}, line 1"
+    spec.key = slugify(_scalar(document, "key", where, spec.problems_found) or stem)[:SET_KEY_LIMIT] or stem
+    spec.title = _scalar(document, "title", where, spec.problems_found) or stem
+    spec.description = _scalar(document, "description", where, spec.problems_found)
+    spec.model_name = _scalar(document, "model", where, spec.problems_found) or "phi4"
     if spec.model_name not in MODELS:
+        spec.problems_found.append(ImportProblem(where, "model", f"use one of {', '.join(sorted(MODELS))}"))
+    if len(spec.title) > SET_TITLE_LIMIT:
         spec.problems_found.append(
-            ImportProblem(filename, "model", f"use one of {', '.join(sorted(MODELS))}")
+            ImportProblem(where, "title", f"is longer than {SET_TITLE_LIMIT} characters")
         )
     nodes = _problem_nodes(root)
     for index, item in enumerate(document["problems"]):
-        line = _line_of(nodes[index]) if index < len(nodes) else 0
-        where = f"{filename}, line {line}" if line else f"{filename}, problem {index + 1}"
-        problem = _problem_from_mapping(item, where, spec.problems_found, default_key=f"q{index + 1}")
+        line = nodes[index].start_mark.line + 1 if index < len(nodes) else 0
+        at = f"{filename}, line {line}" if line else f"{filename}, problem {index + 1}"
+        problem = problem_from_mapping(item, at, spec.problems_found, default_key=f"q{index + 1}")
         if problem is not None:
             spec.problems.append(problem)
     return spec
 
 
 def _problem_nodes(root: Any) -> list[Any]:
-    if root is None or not hasattr(root, "value"):
+    if not isinstance(root, yaml.MappingNode):
         return []
     for key, value in root.value:
-        if getattr(key, "value", None) == "problems" and hasattr(value, "value"):
+        if getattr(key, "value", None) == "problems" and isinstance(value, yaml.SequenceNode):
             return list(value.value)
     return []
 
 
-def _problem_from_mapping(
-    item: Any, where: str, found: list[ImportProblem], default_key: str
+def _scalar(item: dict, name: str, where: str, found: list[ImportProblem]) -> str:
+    """A text field: numbers are fine (an answer of 5), lists and mappings are a mistake."""
+    value = item.get(name)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, int, float)):
+        return str(value).strip() if name != "statement" else str(value)
+    found.append(ImportProblem(where, name, f"should be text, not a {type(value).__name__}"))
+    return ""
+
+
+def _text_list(item: dict, name: str, where: str, found: list[ImportProblem]) -> list[str]:
+    value = item.get(name)
+    if value in (None, "", []):
+        return []
+    if isinstance(value, (str, int, float)):
+        return [str(value)]
+    if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
+        return [str(v) for v in value]
+    found.append(ImportProblem(where, name, "should be a list of texts"))
+    return []
+
+
+def problem_from_mapping(
+    item: Any, where: str, found: list[ImportProblem], default_key: str, depth: int = 0
 ) -> ProblemSpec | None:
+    """The problem described by one mapping (a YAML item, a CSV row, a Moodle or GIFT question)."""
     if not isinstance(item, dict):
         found.append(
             ImportProblem(where, "", "each problem must be a mapping with statement, answer and so on")
         )
         return None
     problem = ProblemSpec(
-        key=str(item.get("key") or default_key), statement=str(item.get("statement") or ""), where=where
+        key=_scalar(item, "key", where, found) or default_key,
+        statement=_scalar(item, "statement", where, found),
+        where=where,
     )
-    problem.title = str(item.get("title") or "")
-    problem.answer = "" if item.get("answer") is None else str(item.get("answer"))
-    problem.answer_type = str(
-        item.get("answer_type") or item.get("type") or _guess_type(problem.answer, item.get("units"))
-    )
-    problem.units = str(item.get("units") or "")
-    problem.topic = str(item.get("topic") or "")
-    problem.solution = str(item.get("solution") or "")
-    hints = item.get("hints") or []
-    problem.hints = [str(h) for h in hints] if isinstance(hints, list) else [str(hints)]
-    choices = item.get("choices") or []
-    problem.choices = [str(c) for c in choices] if isinstance(choices, list) else []
+    problem.title = _scalar(item, "title", where, found)
+    problem.answer = _scalar(item, "answer", where, found)
+    problem.units = _scalar(item, "units", where, found)
+    problem.answer_type = (
+        _scalar(item, "answer_type", where, found)
+        or _scalar(item, "type", where, found)
+        or guess_type(problem.answer, problem.units)
+    ).lower()
+    problem.topic = _scalar(item, "topic", where, found)
+    problem.solution = _scalar(item, "solution", where, found)
+    problem.hints = _text_list(item, "hints", where, found)
+    problem.choices = _text_list(item, "choices", where, found)
     _set_numbers(problem, item, where, found)
     for option in ("accept_bare_value", "decimal_places", "tolerance_mode"):
-        if option in item:
+        if item.get(option) not in (None, ""):
             problem.checker_options[option] = item[option]
-    for index, part in enumerate(item.get("parts") or []):
-        child = _problem_from_mapping(
-            part, f"{where}, part {index + 1}", found, default_key=f"{problem.key}{chr(97 + index)}"
+    _check_options(problem, found)
+    parts = item.get("parts") or []
+    if not isinstance(parts, list):
+        found.append(ImportProblem(where, "parts", "should be a list of problems"))
+        parts = []
+    if parts and depth > 0:
+        found.append(ImportProblem(where, "parts", "a part can't have parts of its own"))
+        parts = []
+    for index, part in enumerate(parts):
+        child = problem_from_mapping(
+            part, f"{where}, part {index + 1}", found, default_key=chr(97 + index % 26), depth=depth + 1
         )
         if child is not None:
-            child.key = f"{problem.key}-{child.key}" if not child.key.startswith(problem.key) else child.key
+            # Part keys are local ("a", "b"); in the set they become "ball-a", "ball-b".
+            child.key = child.key if child.key.startswith(f"{problem.key}-") else f"{problem.key}-{child.key}"
             problem.parts.append(child)
-    _check_problem(problem, found)
+    check_problem(problem, found)
     return problem
 
 
@@ -232,16 +349,19 @@ def _set_numbers(problem: ProblemSpec, item: dict, where: str, found: list[Impor
         value = item.get(name)
         if value in (None, ""):
             continue
+        text = str(value).strip()
         try:
-            number = float(str(value).rstrip("%")) / (100 if str(value).endswith("%") else 1)
+            number = float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
         except ValueError:
             found.append(ImportProblem(where, name, f"{value!r} is not a number"))
             continue
-        if number < 0 or (name == "sig_figs" and (number != int(number) or not 1 <= number <= 15)):
+        if not number >= 0 or number == float("inf"):
             found.append(ImportProblem(where, name, f"{value!r} is out of range"))
             continue
         if name == "tolerance":
             problem.tolerance = number
+        elif number != int(number) or not 1 <= number <= 15:
+            found.append(ImportProblem(where, name, f"{value!r}: use a whole number from 1 to 15"))
         else:
             problem.sig_figs = int(number)
     difficulty = item.get("difficulty")
@@ -255,29 +375,75 @@ def _set_numbers(problem: ProblemSpec, item: dict, where: str, found: list[Impor
             problem.difficulty = level
 
 
-def _guess_type(answer: str, units: Any) -> str:
+def _check_options(problem: ProblemSpec, found: list[ImportProblem]) -> None:
+    options = problem.checker_options
+    mode = options.get("tolerance_mode")
+    if mode is not None and mode not in ("relative", "absolute"):
+        found.append(ImportProblem(problem.where, "tolerance_mode", f"{mode!r}: use relative or absolute"))
+    places = options.get("decimal_places")
+    if places is not None:
+        if isinstance(places, str) and places.strip().isdigit():
+            places = options["decimal_places"] = int(places)
+        if not isinstance(places, int) or isinstance(places, bool) or not 0 <= places <= 15:
+            found.append(
+                ImportProblem(problem.where, "decimal_places", f"{places!r}: use a whole number from 0 to 15")
+            )
+    bare = options.get("accept_bare_value")
+    if bare is not None and not isinstance(bare, bool):
+        text = str(bare).strip().lower()
+        if text in ("yes", "true", "1"):
+            options["accept_bare_value"] = True
+        elif text in ("no", "false", "0"):
+            options["accept_bare_value"] = False
+        else:
+            found.append(ImportProblem(problem.where, "accept_bare_value", f"{bare!r}: use yes or no"))
+
+
+NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
+
+
+def guess_type(answer: str, units: str | None) -> str:
     if units:
         return "quantity"
-    if re.fullmatch(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*", answer or ""):
+    answer = (answer or "").strip()
+    if NUMBER.fullmatch(answer):
         return "number"
+    if re.search(r"(?<![<>!=])=(?!=)", answer):
+        return "equation"
+    if answer.startswith("[["):
+        return "matrix"
+    if answer.startswith("{") and answer.endswith("}"):
+        return "set"
     return "expression" if answer else "number"
 
 
-def _check_problem(problem: ProblemSpec, found: list[ImportProblem]) -> None:
+def check_problem(problem: ProblemSpec, found: list[ImportProblem]) -> None:
+    where = problem.where
     if not problem.statement.strip() and not problem.parts:
-        found.append(ImportProblem(problem.where, "statement", "is empty"))
+        found.append(ImportProblem(where, "statement", "is empty"))
     if problem.answer_type not in ANSWER_TYPES:
         found.append(
             ImportProblem(
-                problem.where,
-                "answer_type",
-                f"{problem.answer_type!r}: use one of {', '.join(sorted(ANSWER_TYPES))}",
+                where, "answer_type", f"{problem.answer_type!r}: use one of {', '.join(sorted(ANSWER_TYPES))}"
             )
         )
-    if not re.fullmatch(r"[\w.\-]{1,80}", problem.key):
+    if not re.fullmatch(r"[\w.\-]{1,80}", problem.key, flags=re.ASCII):
         found.append(
-            ImportProblem(problem.where, "key", f"{problem.key!r}: use letters, digits, - or _ (up to 80)")
+            ImportProblem(where, "key", f"{problem.key[:90]!r}: use letters, digits, - or _ (up to 80)")
         )
+    for name, limit in FIELD_LIMITS.items():
+        value = getattr(problem, name)
+        if name != "key" and len(value) > limit:
+            found.append(ImportProblem(where, name, f"is {len(value)} characters long; the limit is {limit}"))
+    if len(problem.hints) > MAX_HINTS:
+        found.append(ImportProblem(where, "hints", f"{len(problem.hints)} hints; the limit is {MAX_HINTS}"))
+    if problem.answer_type == "choice":
+        if len(problem.choices) < 2:
+            found.append(
+                ImportProblem(where, "choices", "a multiple-choice problem needs at least two choices")
+            )
+        elif problem.answer not in problem.choices:
+            found.append(ImportProblem(where, "answer", f"{problem.answer!r} isn't one of the choices"))
 
 
 # --- CSV -----------------------------------------------------------------------------------------
@@ -289,240 +455,82 @@ CSV_COLUMNS = [
     "answer",
     "answer_type",
     "tolerance",
+    "tolerance_mode",
     "units",
     "sig_figs",
+    "decimal_places",
+    "choices",
     "hints",
+    "solution",
     "topic",
     "difficulty",
-    "solution",
+    "parent",
 ]
 
 
 def _read_csv(filename: str, text: str, stem: str) -> SetSpec:
-    spec = SetSpec(key=stem, title=stem.replace("-", " ").title(), source_format="csv")
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames or "statement" not in reader.fieldnames:
+    spec = SetSpec(key=stem, title=stem.replace("-", " ").capitalize(), source_format="csv")
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        header = [(name or "").strip().lower() for name in reader.fieldnames or []]
+    except csv.Error as exc:
+        spec.problems_found.append(ImportProblem(f"{filename}, line 1", "header", f"can't be read: {exc}"))
+        return spec
+    reader.fieldnames = header
+    if "statement" not in header:
         spec.problems_found.append(
             ImportProblem(
                 f"{filename}, line 1",
                 "header",
-                f"needs at least a 'statement' column; columns are {', '.join(CSV_COLUMNS)}",
+                f"needs at least a 'statement' column; the columns are {', '.join(CSV_COLUMNS)}",
             )
         )
         return spec
-    unknown = [name for name in reader.fieldnames if name and name.strip() not in CSV_COLUMNS]
+    unknown = [name for name in header if name and name not in CSV_COLUMNS]
     if unknown:
-        spec.warnings.append(f"{filename}: ignored unknown columns {', '.join(unknown)}")
-    for index, row in enumerate(reader, start=1):
-        line = reader.line_num
-        item = {k.strip(): (v or "").strip() for k, v in row.items() if k}
+        spec.warnings.append(f"{filename}: ignored the unknown column(s) {', '.join(unknown)}.")
+    stems: dict[str, ProblemSpec] = {}
+    index = 0
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            # A field over the csv module's size limit, a NUL byte, an unclosed quote...
+            spec.problems_found.append(
+                ImportProblem(f"{filename}, line {start}", "", f"can't be read: {exc}")
+            )
+            break
+        index += 1
+        where = f"{filename}, line {start}"
+        if None in row:
+            spec.problems_found.append(
+                ImportProblem(where, "", f"has more values than the header has columns ({len(header)})")
+            )
+            continue
+        item = {k: (v or "").strip() for k, v in row.items() if k}
         if not any(item.values()):
             continue
         item["hints"] = [h.strip() for h in item.get("hints", "").split("|") if h.strip()]
-        spec.problems.append(
-            _problem_from_mapping(
-                item, f"{filename}, line {line}", spec.problems_found, default_key=f"q{index}"
-            )
-        )
-    return spec
-
-
-# --- Moodle XML ---------------------------------------------------------------------------------
-
-
-def _text(element: Any, path: str = "text") -> str:
-    if element is None:
-        return ""
-    found = element.find(path)
-    value = (found.text if found is not None else element.text) or ""
-    return _html_to_text(value)
-
-
-def _html_to_text(value: str) -> str:
-    value = re.sub(r"<br\s*/?>|</p>", "\n", value, flags=re.IGNORECASE)
-    value = re.sub(r"<[^>]+>", "", value)
-    return html.unescape(value).strip()
-
-
-def _read_moodle(filename: str, text: str, stem: str) -> SetSpec:
-    spec = SetSpec(key=stem, title=stem.replace("-", " ").title(), source_format="moodle")
-    try:
-        root = SafeET.fromstring(text, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except (DefusedXmlException, SafeET.ParseError) as exc:
-        raise UploadRefused(
-            f"{filename}: the XML was refused ({type(exc).__name__}: {exc}). DTDs and entities aren't allowed."
-        ) from exc
-    if root.tag != "quiz":
-        spec.problems_found.append(ImportProblem(filename, "", "a Moodle XML file starts with <quiz>"))
-        return spec
-    lines = [text.count("\n", 0, m.start()) + 1 for m in re.finditer(r"<question\b", text)]
-    index = 0
-    for number, question in enumerate(root.iter("question")):
-        line = lines[number] if number < len(lines) else 0
-        where = f"{filename}, line {line}"
-        kind = question.get("type", "")
-        if kind == "category":
-            category = _text(question.find("category"))
-            if category:
-                spec.title = category.split("/")[-1].replace("$course$", "").strip() or spec.title
+        item["choices"] = [c.strip() for c in item.get("choices", "").split("|") if c.strip()]
+        parent_key = item.pop("parent", "")
+        problem = problem_from_mapping(item, where, spec.problems_found, default_key=f"q{index}")
+        if problem is None:
             continue
-        index += 1
-        name = _text(question.find("name"))
-        statement = _text(question.find("questiontext"))
-        hints = [_text(h) for h in question.findall("hint") if _text(h)]
-        feedback = _text(question.find("generalfeedback"))
-        item: dict[str, Any] = {
-            "key": slugify(name)[:60] or f"q{index}",
-            "title": name,
-            "statement": statement,
-            "hints": hints,
-            "solution": feedback,
-        }
-        answers = question.findall("answer")
-        best = max(answers, key=lambda a: float(a.get("fraction", "0") or 0), default=None)
-        if kind == "numerical":
-            item["answer"] = _text(best)
-            item["answer_type"] = "number"
-            tolerance = _text(best, "tolerance") if best is not None else ""
-            if tolerance and float(tolerance or 0) > 0:
-                item["tolerance"] = tolerance
-                item["tolerance_mode"] = "absolute"
-            unit = question.find("units/unit/unit_name")
-            if unit is not None and (unit.text or "").strip():
-                item["units"] = unit.text.strip()
-                item["answer_type"] = "quantity"
-        elif kind == "shortanswer":
-            item["answer"] = _text(best)
-            item["answer_type"] = (
-                _guess_type(item["answer"], None) if re.search(r"\d", item["answer"]) else "text"
-            )
-        elif kind in ("multichoice", "truefalse"):
-            item["answer"] = _text(best)
-            item["answer_type"] = "choice"
-            item["choices"] = [_text(a) for a in answers]
-        elif kind == "calculatedsimple" or kind == "calculated":
-            spec.warnings.append(
-                f"{where}: '{name}' is a calculated question with random values; it was skipped."
-            )
-            continue
-        else:
-            spec.warnings.append(
-                f"{where}: '{name}' is a {kind or 'unknown'} question, which the tutor can't check; it was skipped."
-            )
-            continue
-        if best is None or not item["answer"]:
-            spec.problems_found.append(
-                ImportProblem(where, "answer", f"question '{name}' has no correct answer")
-            )
-            continue
-        spec.problems.append(_problem_from_mapping(item, where, spec.problems_found, default_key=f"q{index}"))
-    return spec
-
-
-# --- GIFT ----------------------------------------------------------------------------------------
-
-
-def _gift_unescape(value: str) -> str:
-    return re.sub(r"\\([~=#{}:])", r"\1", value).strip()
-
-
-def _read_gift(filename: str, text: str, stem: str) -> SetSpec:
-    spec = SetSpec(key=stem, title=stem.replace("-", " ").title(), source_format="gift")
-    blocks: list[tuple[int, list[str]]] = []
-    current: list[str] = []
-    start = 0
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.strip().startswith("//"):
-            continue
-        if line.strip().startswith("$CATEGORY:"):
-            spec.title = line.split(":", 1)[1].strip().split("/")[-1] or spec.title
-            continue
-        if not line.strip():
-            if current:
-                blocks.append((start, current))
-                current = []
-            continue
-        if not current:
-            start = number
-        current.append(line)
-    if current:
-        blocks.append((start, current))
-    for index, (line, lines) in enumerate(blocks, start=1):
-        where = f"{filename}, line {line}"
-        body = "\n".join(lines)
-        title = ""
-        match = re.match(r"^::(.*?)::(.*)$", body, re.DOTALL)
-        if match:
-            title, body = match.group(1).strip(), match.group(2)
-        answer_match = re.search(r"(?<!\\)\{(.*?)(?<!\\)\}", body, re.DOTALL)
-        if not answer_match:
-            spec.problems_found.append(ImportProblem(where, "answer", "no {answer} block"))
-            continue
-        statement = _gift_unescape(
-            (body[: answer_match.start()] + " ___ " + body[answer_match.end() :]).strip(" _\n")
-            if body[answer_match.end() :].strip()
-            else body[: answer_match.start()]
-        )
-        inside = answer_match.group(1)
-        feedback = ""
-        if "####" in inside:
-            inside, feedback = inside.split("####", 1)
-        item: dict[str, Any] = {
-            "key": slugify(title)[:60] or f"q{index}",
-            "title": title,
-            "statement": re.sub(r"^\[(html|markdown|plain|moodle)\]", "", statement).strip(),
-            "solution": _gift_unescape(feedback),
-        }
-        inside = inside.strip()
-        if inside.startswith("#"):
-            options = [o for o in re.split(r"(?<!\\)=", inside[1:]) if o.strip()]
-            weighted = []
-            for option in options:
-                weight = 100.0
-                option = option.split("#", 1)[0].strip()
-                percent = re.match(r"%(-?\d+(?:\.\d+)?)%(.*)", option)
-                if percent:
-                    weight, option = float(percent.group(1)), percent.group(2)
-                weighted.append((weight, option.strip()))
-            weight, best = max(weighted, default=(0, ""))
-            span = re.fullmatch(r"(-?[\d.eE+-]+)\.\.(-?[\d.eE+-]+)", best)
-            exact = re.fullmatch(r"(-?[\d.eE+-]+)(?::([\d.eE+-]+))?", best)
-            if span:
-                low, high = float(span.group(1)), float(span.group(2))
-                item.update(
-                    {
-                        "answer": repr((low + high) / 2),
-                        "tolerance": repr((high - low) / 2),
-                        "tolerance_mode": "absolute",
-                    }
-                )
-            elif exact:
-                item["answer"] = exact.group(1)
-                if exact.group(2) and float(exact.group(2)) > 0:
-                    item.update({"tolerance": exact.group(2), "tolerance_mode": "absolute"})
-            else:
+        if parent_key:
+            parent = stems.get(parent_key)
+            if parent is None:
                 spec.problems_found.append(
-                    ImportProblem(
-                        where,
-                        "answer",
-                        f"can't read the numerical answer {best!r}; write {{#42}}, {{#42:0.5}} or {{#41..43}}",
-                    )
+                    ImportProblem(where, "parent", f"{parent_key!r} isn't the key of an earlier row")
                 )
                 continue
-            item["answer_type"] = "number"
+            problem.key = (
+                problem.key if problem.key.startswith(f"{parent_key}-") else f"{parent_key}-{problem.key}"
+            )
+            parent.parts.append(problem)
         else:
-            parts = re.findall(r"(?<!\\)([=~])((?:[^=~\\]|\\.)*)", inside)
-            right = [_gift_unescape(p.split("#", 1)[0]) for sign, p in parts if sign == "="]
-            choices = [_gift_unescape(p.split("#", 1)[0]) for _, p in parts]
-            if not right:
-                spec.problems_found.append(
-                    ImportProblem(where, "answer", "no correct answer (marked with =)")
-                )
-                continue
-            item["answer"] = right[0]
-            if any(sign == "~" for sign, _ in parts):
-                item.update({"answer_type": "choice", "choices": choices})
-            else:
-                item["answer_type"] = _guess_type(right[0], None) if re.search(r"\d", right[0]) else "text"
-        spec.problems.append(_problem_from_mapping(item, where, spec.problems_found, default_key=f"q{index}"))
+            stems[problem.key] = problem
+            spec.problems.append(problem)
     return spec

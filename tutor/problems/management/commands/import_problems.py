@@ -2,16 +2,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.exceptions import PermissionDenied
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from tutor.classroom.models import User
+from tutor.problems.importers.base import MAX_UPLOAD_BYTES
 from tutor.problems.services import problem_set_import
 
 
 class Command(BaseCommand):
     help = "Import a problem set (YAML, JSON, CSV, Moodle XML, GIFT or a zip of those) for a teacher."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file")
         parser.add_argument("--owner", required=True, help="the teacher's username")
         parser.add_argument(
@@ -20,18 +22,24 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         path = Path(str(options["file"]))
-        if not path.exists():
-            raise CommandError(f"{path} does not exist.")
+        if not path.is_file():
+            raise CommandError(f"{path} is not a file.")
         owner = User.objects.filter(username=options["owner"]).first()
         if owner is None:
             raise CommandError(f"No user {options['owner']!r}.")
-        result = problem_set_import(
-            owner=owner, filename=path.name, data=path.read_bytes(), dry_run=bool(options["dry_run"])
-        )
+        with path.open("rb") as handle:
+            # Same limit as the upload page; read one byte more so the service can say it's too big.
+            data = handle.read(MAX_UPLOAD_BYTES + 1)
+        try:
+            result = problem_set_import(
+                owner=owner, filename=path.name, data=data, dry_run=bool(options["dry_run"])
+            )
+        except PermissionDenied as exc:
+            raise CommandError(f"{owner.username} is not a teacher: {exc}") from exc
         for key, typed, latex in result.read_as:
             self.stdout.write(f"  {key}: {typed!r} read as {latex}")
         for warning in result.warnings:
-            self.stdout.write(self.style.WARNING(f"warning: {warning}"))
+            self.stdout.write(self.style.WARNING(f"note: {warning}"))
         if result.errors:
             for error in result.errors:
                 self.stderr.write(self.style.ERROR(str(error)))

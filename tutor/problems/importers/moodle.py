@@ -1,0 +1,341 @@
+"""Moodle XML: numerical, shortanswer, multichoice, truefalse and calculated (one set of values)."""
+
+from __future__ import annotations
+
+import ast
+import html
+import math
+import operator
+import re
+from typing import Any
+
+from defusedxml import ElementTree as SafeET
+from defusedxml.common import DefusedXmlException
+from django.utils.text import slugify
+
+from .base import SET_TITLE_LIMIT, ImportProblem, SetSpec, UploadRefused
+from .readers import NUMBER, guess_type, problem_from_mapping
+
+CALCULATED = ("calculated", "calculatedsimple", "calculatedmulti")
+SKIPPED_QUIETLY = ("description",)
+
+
+def read_moodle(filename: str, text: str, stem: str) -> SetSpec:
+    spec = SetSpec(key=stem, title=stem.replace("-", " ").capitalize(), source_format="moodle")
+    try:
+        root = SafeET.fromstring(text, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        raise UploadRefused(
+            f"{filename}: the XML was refused because it declares a DTD or entities ({type(exc).__name__}). "
+            "Moodle never writes those; a file that has them may be trying to read files on the server "
+            "or to exhaust its memory."
+        ) from exc
+    except SafeET.ParseError as exc:
+        line = exc.position[0] if getattr(exc, "position", None) else "?"
+        spec.problems_found.append(ImportProblem(f"{filename}, line {line}", "", f"not valid XML: {exc}"))
+        return spec
+    if root.tag != "quiz":
+        spec.problems_found.append(
+            ImportProblem(f"{filename}, line 1", "", "a Moodle XML file starts with <quiz>")
+        )
+        return spec
+    lines = _question_lines(text)
+    used: set[str] = set()
+    index = 0
+    for number, question in enumerate(root.findall("question")):
+        where = (
+            f"{filename}, line {lines[number]}"
+            if number < len(lines)
+            else f"{filename}, question {number + 1}"
+        )
+        kind = question.get("type", "")
+        if kind == "category":
+            category = _plain(question.find("category/text"))
+            parts = [p for p in category.split("/") if p and p not in ("$course$", "$system$", "top", "Top")]
+            if parts and not parts[-1].startswith("Default for"):
+                spec.title = parts[-1][:SET_TITLE_LIMIT]
+            continue
+        if kind in SKIPPED_QUIETLY:
+            continue
+        index += 1
+        name = _plain(question.find("name/text"))
+        if kind not in ("numerical", "shortanswer", "multichoice", "truefalse", *CALCULATED):
+            spec.warnings.append(
+                f"{where}: '{name}' is {'an' if kind[:1] in 'aeiou' else 'a'} {kind or 'untyped'} question, "
+                "which the tutor can't check; it was skipped."
+            )
+            continue
+        item = _question(question, kind, name, where, spec, used, index)
+        if item is not None:
+            problem = problem_from_mapping(item, where, spec.problems_found, default_key=f"q{index}")
+            if problem is not None:
+                spec.problems.append(problem)
+    return spec
+
+
+def _question(
+    question: Any, kind: str, name: str, where: str, spec: SetSpec, used: set[str], index: int
+) -> dict[str, Any] | None:
+    statement = _rich(question.find("questiontext"))
+    if "<img" in (question.findtext("questiontext/text") or ""):
+        spec.warnings.append(f"{where}: '{name}' has images, which aren't imported.")
+    idnumber = (question.findtext("idnumber") or "").strip()
+    item: dict[str, Any] = {
+        "key": _unique(
+            idnumber
+            if re.fullmatch(r"[\w.\-]{1,80}", idnumber, re.ASCII)
+            else slugify(name)[:60] or f"q{index}",
+            used,
+        ),
+        "title": name[:200],
+        "statement": statement,
+        "hints": [hint for hint in (_rich(h) for h in question.findall("hint")) if hint],
+        "solution": _rich(question.find("generalfeedback")),
+    }
+    answers = question.findall("answer")
+    fractions = []
+    for answer in answers:
+        try:
+            fractions.append(float(answer.get("fraction", "0") or 0))
+        except ValueError:
+            spec.problems_found.append(
+                ImportProblem(where, "answer", f"fraction {answer.get('fraction')!r} is not a number")
+            )
+            return None
+    best = answers[fractions.index(max(fractions))] if answers and max(fractions) > 0 else None
+    if best is None:
+        spec.problems_found.append(ImportProblem(where, "answer", f"question '{name}' has no right answer"))
+        return None
+    item["answer"] = _rich(best)
+    if kind == "numerical":
+        item["answer_type"] = "number"
+        tolerance = (best.findtext("tolerance") or "").strip()
+        if tolerance and tolerance not in ("0", "0.0"):
+            item["tolerance"] = tolerance
+            item["tolerance_mode"] = "absolute"  # Moodle's numerical tolerance is in the answer's units
+        _units(question, item)
+    elif kind == "shortanswer":
+        answer = item["answer"]
+        item["answer_type"] = (
+            guess_type(answer, None)
+            if NUMBER.fullmatch(answer) or re.search(r"[+*/^=()]", answer)
+            else "text"
+        )
+    elif kind in ("multichoice", "truefalse"):
+        item["answer_type"] = "choice"
+        item["choices"] = [_rich(a) for a in answers]
+        if sum(1 for f in fractions if f > 0) > 1:
+            spec.warnings.append(
+                f"{where}: '{name}' has several right answers; only '{item['answer']}' is kept as the key."
+            )
+    else:
+        return _calculated(question, best, item, name, where, spec)
+    return item
+
+
+def _units(question: Any, item: dict[str, Any]) -> None:
+    units = question.findall("units/unit")
+    # The unit with multiplier 1 is the one the answer is written in.
+    base = next((u for u in units if (u.findtext("multiplier") or "1").strip() in ("1", "1.0")), None)
+    name = (base.findtext("unit_name") if base is not None else "") or ""
+    if name.strip():
+        item["units"] = name.strip()
+        item["answer_type"] = "quantity"
+
+
+def _calculated(
+    question: Any, best: Any, item: dict[str, Any], name: str, where: str, spec: SetSpec
+) -> dict[str, Any] | None:
+    """A calculated question becomes one fixed problem, using the first saved values of its datasets."""
+    values: dict[str, float] = {}
+    for definition in question.findall("dataset_definitions/dataset_definition"):
+        variable = _plain(definition.find("name/text"))
+        items = definition.findall("dataset_items/dataset_item")
+        if not variable or not items:
+            continue
+        first = min(items, key=lambda i: _number(i.findtext("number")) or 0)
+        value = _number(first.findtext("value"))
+        if value is not None:
+            values[variable] = value
+    if not values:
+        spec.warnings.append(
+            f"{where}: '{name}' is a calculated question with no saved values (random values only); it was skipped."
+        )
+        return None
+    formula = item["answer"]
+    try:
+        item["answer"] = f"{evaluate_formula(formula, values):.10g}"
+        item["statement"] = re.sub(
+            r"\{=([^{}]*(?:\{\w+\}[^{}]*)*)\}",
+            lambda m: f"{evaluate_formula(m.group(1), values):.6g}",
+            item["statement"],
+        )
+        item["statement"] = re.sub(
+            r"\{(\w+)\}",
+            lambda m: f"{values[m.group(1)]:g}" if m.group(1) in values else m.group(0),
+            item["statement"],
+        )
+    except FormulaError as exc:
+        spec.problems_found.append(ImportProblem(where, "answer", f"formula {formula!r}: {exc}"))
+        return None
+    tolerance = (best.findtext("tolerance") or "").strip()
+    if tolerance and tolerance not in ("0", "0.0"):
+        item["tolerance"] = tolerance
+        # Moodle: 1 relative, 2 nominal (absolute), 3 geometric (close to relative).
+        item["tolerance_mode"] = (
+            "absolute" if (best.findtext("tolerancetype") or "1").strip() == "2" else "relative"
+        )
+    item["answer_type"] = "number"
+    _units(question, item)
+    shown = ", ".join(f"{k} = {v:g}" for k, v in values.items())
+    spec.warnings.append(
+        f"{where}: '{name}' is a calculated question; it was imported with one set of values ({shown})."
+    )
+    return item
+
+
+# --- a small, safe evaluator for Moodle formulas (floats only, so nothing can run for long) -------
+
+
+class FormulaError(ValueError):
+    pass
+
+
+_FUNCTIONS: dict[str, Any] = {
+    "abs": abs,
+    "acos": math.acos,
+    "acosh": math.acosh,
+    "asin": math.asin,
+    "asinh": math.asinh,
+    "atan": math.atan,
+    "atan2": math.atan2,
+    "atanh": math.atanh,
+    "ceil": math.ceil,
+    "cos": math.cos,
+    "cosh": math.cosh,
+    "deg2rad": math.radians,
+    "exp": math.exp,
+    "expm1": math.expm1,
+    "floor": math.floor,
+    "fmod": math.fmod,
+    "log": math.log,
+    "log10": math.log10,
+    "log1p": math.log1p,
+    "max": max,
+    "min": min,
+    "pi": lambda: math.pi,
+    "pow": lambda a, b: float(a) ** float(b),
+    "rad2deg": math.degrees,
+    "round": round,
+    "sin": math.sin,
+    "sinh": math.sinh,
+    "sqrt": math.sqrt,
+    "tan": math.tan,
+    "tanh": math.tanh,
+}
+_OPERATORS: dict[type, Any] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+    ast.USub: operator.neg,
+    ast.UAdd: operator.pos,
+}
+
+
+def evaluate_formula(formula: str, values: dict[str, float]) -> float:
+    if len(formula) > 500:
+        raise FormulaError("is too long")
+    missing = set(re.findall(r"\{(\w+)\}", formula)) - set(values)
+    if missing:
+        raise FormulaError(f"no values for {', '.join(sorted(missing))}")
+    expression = re.sub(r"\{(\w+)\}", lambda m: f"({values[m.group(1)]!r})", formula)
+    try:
+        tree = ast.parse(expression.replace("^", "**"), mode="eval")
+    except (SyntaxError, RecursionError, MemoryError, ValueError) as exc:
+        raise FormulaError("can't be read") from exc
+
+    def walk(node: ast.AST) -> float:
+        if isinstance(node, ast.Expression):
+            return walk(node.body)
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, (int, float))
+            and not isinstance(node.value, bool)
+        ):
+            return float(node.value)
+        if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
+            return _OPERATORS[type(node.op)](walk(node.left), walk(node.right))
+        if isinstance(node, ast.UnaryOp) and type(node.op) in _OPERATORS:
+            return _OPERATORS[type(node.op)](walk(node.operand))
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in _FUNCTIONS
+            and not node.keywords
+        ):
+            return _FUNCTIONS[node.func.id](*(walk(arg) for arg in node.args))
+        raise FormulaError(
+            f"uses something other than numbers, + - * / ^ and Moodle's functions ({type(node).__name__})"
+        )
+
+    try:
+        result = walk(tree)
+    except (ArithmeticError, ValueError, TypeError, RecursionError) as exc:
+        raise FormulaError(f"can't be worked out with these values ({exc})") from exc
+    if not isinstance(result, (int, float)) or not math.isfinite(result):
+        raise FormulaError("doesn't give a real number with these values")
+    return float(result)
+
+
+# --- text -------------------------------------------------------------------------------------
+
+
+def _question_lines(text: str) -> list[int]:
+    """The line of each <question>, skipping comments and CDATA (which keep their line breaks)."""
+    masked = re.sub(
+        r"<!--.*?-->|<!\[CDATA\[.*?\]\]>", lambda m: "\n" * m.group().count("\n"), text, flags=re.DOTALL
+    )
+    return [masked.count("\n", 0, m.start()) + 1 for m in re.finditer(r"<question\b", masked)]
+
+
+def _plain(element: Any) -> str:
+    return (element.text or "").strip() if element is not None else ""
+
+
+def _rich(element: Any) -> str:
+    """The text of a Moodle text element (<questiontext>, <answer>, <hint>...) as Markdown-ish text."""
+    if element is None:
+        return ""
+    text = element.findtext("text") or ""
+    if element.get("format", "html") == "html":
+        text = html_to_text(text)
+    return text.strip()
+
+
+def html_to_text(value: str) -> str:
+    value = re.sub(r"<br\s*/?>|</p>|</div>|</li>", "\n", value, flags=re.IGNORECASE)
+    value = re.sub(r"<sup>(.*?)</sup>", r"^\1", value, flags=re.IGNORECASE | re.DOTALL)
+    value = re.sub(r"<sub>(.*?)</sub>", r"_\1", value, flags=re.IGNORECASE | re.DOTALL)
+    value = re.sub(r"<[^>]*>", "", value)
+    value = html.unescape(value).replace("\xa0", " ")
+    return re.sub(r"\n{3,}", "\n\n", value).strip()
+
+
+def _number(text: str | None) -> float | None:
+    try:
+        return float((text or "").strip())
+    except ValueError:
+        return None
+
+
+def _unique(key: str, used: set[str]) -> str:
+    # Moodle question names repeat ("Question 1" in every category); keys must not.
+    candidate, number = key, 1
+    while candidate in used:
+        number += 1
+        candidate = f"{key}-{number}"
+    used.add(candidate)
+    return candidate
