@@ -25,7 +25,7 @@ run: install
 	@echo "  Log in as teacher, ada or ben (password tutor-demo-2026); admin at /admin/."
 	@echo "  The tutor talks to Ollama at $${OLLAMA_HOST:-http://127.0.0.1:11434} (model $${OLLAMA_MODEL:-phi4})."
 	@echo ""
-	exec $(VENV)/bin/uvicorn tutor.asgi:application --host $(HOST) --port $(PORT) --ws websockets --no-access-log
+	exec $(VENV)/bin/uvicorn tutor.asgi:application --host $(HOST) --port $(PORT) --ws websockets --ws-per-message-deflate false --no-access-log
 
 worker: install
 	$(VENV)/bin/celery -A tutor worker --loglevel=INFO --concurrency=2

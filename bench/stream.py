@@ -109,7 +109,8 @@ def prepare_database(env: dict[str, str], users: int) -> dict[str, object]:
     Assignment.objects.create(classroom=classroom, problem_set=problem_set, tutor_mode="solutions")
     cookies = []
     for n in range(users):
-        user = User.objects.create_user(f"bench{n}", password=secrets.token_urlsafe(), role="student")
+        # No password: hashing one per user would make seeding hundreds of users slow.
+        user = User.objects.create_user(f"bench{n}", password=None, role="student")
         Enrollment.objects.create(classroom=classroom, student=user)
         session = SessionStore()
         session[SESSION_KEY] = str(user.pk)
@@ -161,10 +162,14 @@ class Servers:
                 str(self.app_port),
                 "--ws",
                 "websockets",
+                # As `make run` and docker-compose: compression costs ~100 KB per socket.
+                "--ws-per-message-deflate",
+                "false",
                 "--no-access-log",
                 "--log-level",
                 "warning",
             ]
+        app_cmd += args.server_args.split()
         # BENCH_SERVER_LOG=/tmp/server.log keeps the server's own output for a look afterwards.
         self.log = open(os.environ.get("BENCH_SERVER_LOG", os.devnull), "w")  # noqa: SIM115
         self.app = subprocess.Popen(app_cmd, cwd=ROOT, env=env, stdout=self.log, stderr=self.log)
@@ -212,6 +217,7 @@ async def stream_once(url: str, cookie: str, problem_id: int, results: dict[str,
         tokens = 0
         pending = ""
         last_type = "accepted?"
+        first_at = last_at = 0.0
         while True:
             try:
                 frame = json.loads(await asyncio.wait_for(ws.recv(), 30))
@@ -225,7 +231,10 @@ async def stream_once(url: str, cookie: str, problem_id: int, results: dict[str,
                 pending += frame["text"]
                 last = 0
                 for match in STAMP.finditer(pending):
+                    first_at = first_at or now
+                    last_at = now
                     results["latency"].append((now - float(match.group(1))) * 1000)
+                    results.setdefault("timeline", []).append((now, (now - float(match.group(1))) * 1000))
                     tokens += 1
                     last = match.end()
                 pending = pending[last:]
@@ -233,6 +242,11 @@ async def stream_once(url: str, cookie: str, problem_id: int, results: dict[str,
                 results["errors"].append(frame.get("code"))
             elif frame["type"] == "done":
                 results["streams"].append((tokens, time.time() - started, frame.get("status")))
+                if tokens > 1:
+                    # first token after the ask; tokens/s between first and last; last token to done
+                    results.setdefault("phases", []).append(
+                        (first_at - started, (tokens - 1) / (last_at - first_at), time.time() - last_at)
+                    )
                 if frame.get("status") != "complete":
                     results["errors"].append(frame.get("status"))
                 return
@@ -252,7 +266,8 @@ async def direct_once(host: str) -> tuple[int, float]:
     return tokens, time.time() - started
 
 
-async def idle_sockets(url: str, cookies: list[str], count: int) -> list:
+async def idle_sockets(url: str, cookies: list[str], problem_id: int, count: int) -> list:
+    """Sockets of students who have a problem open and are reading it: joined, then quiet."""
     import websockets
 
     ws_url = url.replace("http://", "ws://") + "/ws/tutor/"
@@ -261,7 +276,7 @@ async def idle_sockets(url: str, cookies: list[str], count: int) -> list:
         ws = await websockets.connect(
             ws_url, origin=url, additional_headers={"Cookie": cookies[n % len(cookies)]}
         )
-        await ws.send('{"type": "ping"}')
+        await ws.send(json.dumps({"type": "open", "problem_id": problem_id}))
         await ws.recv()
         sockets.append(ws)
     return sockets
@@ -297,8 +312,13 @@ def phase_load(env: dict[str, str], args: argparse.Namespace, seed: dict) -> Non
     try:
 
         async def run() -> tuple[dict[str, list], int, int, float]:
+            # Warm up first (imports, caches, pools), so only the sockets' own memory is counted.
+            # The streaming students are the first `streams` users; idle ones are everyone else.
+            idle_cookies = seed["cookies"][args.streams :]
+            idle = await idle_sockets(servers.url, idle_cookies, seed["problem_id"], 10)
+            await asyncio.sleep(1.0)
             rss_before = servers.rss_kb()
-            idle = await idle_sockets(servers.url, seed["cookies"], args.idle) if args.idle else []
+            idle += await idle_sockets(servers.url, idle_cookies[10:], seed["problem_id"], args.idle)
             await asyncio.sleep(1.0)
             rss_idle = servers.rss_kb()
             results: dict[str, list] = {"latency": [], "errors": [], "streams": []}
@@ -324,8 +344,19 @@ def phase_load(env: dict[str, str], args: argparse.Namespace, seed: dict) -> Non
             return results, alive, int(per_socket), elapsed
 
         results, alive, per_socket_kb, elapsed = asyncio.run(run())
+        if os.environ.get("BENCH_TIMELINE"):
+            timeline = sorted(results.get("timeline", []))
+            t0 = timeline[0][0]
+            buckets: dict[int, list[float]] = {}
+            for at, ms in timeline:
+                buckets.setdefault(int(at - t0), []).append(ms)
+            for second, values in sorted(buckets.items()):
+                print(
+                    f"  t={second:3d}s n={len(values):4d} p50 {statistics.median(values):6.0f} p99 {percentile(values, 0.99):6.0f}"
+                )
         latency = results["latency"] or [float("nan")]
         tokens = sum(t for t, _, _ in results["streams"])
+        phases = results.get("phases", [])
         offered = args.streams * args.rate
         stream_seconds = statistics.median(e for _, e, _ in results["streams"]) if results["streams"] else 0
         print(
@@ -335,9 +366,17 @@ def phase_load(env: dict[str, str], args: argparse.Namespace, seed: dict) -> Non
             f"max {max(latency):.0f} ms (n={len(latency)})\n"
             f"  delivered {tokens / stream_seconds / 1 if stream_seconds else 0:.0f} tok/s against {offered:.0f} offered "
             f"(median stream {stream_seconds:.2f} s for {args.tokens / args.rate:.2f} s of tokens; wall {elapsed:.1f} s)\n"
-            f"  tokens received {tokens} of {args.streams * args.tokens}; errors {len(results['errors'])} {results['errors'][:3]}\n"
             + (
-                f"  idle sockets still answering: {alive}/{args.idle}; server RSS per idle socket {per_socket_kb} KB\n"
+                f"  per stream (median): first token {statistics.median(p[0] for p in phases):.2f} s after asking, "
+                f"{statistics.median(p[1] for p in phases):.1f} tok/s from first to last token, "
+                f"verification and done {statistics.median(p[2] for p in phases):.2f} s after the last token "
+                f"(max {max(p[2] for p in phases):.2f} s)\n"
+                if phases
+                else ""
+            )
+            + f"  tokens received {tokens} of {args.streams * args.tokens}; errors {len(results['errors'])} {results['errors'][:3]}\n"
+            + (
+                f"  idle sockets still answering: {alive}/{args.idle + 10}; server RSS per idle socket {per_socket_kb} KB\n"
                 if args.idle
                 else ""
             ),
@@ -353,6 +392,9 @@ def main() -> None:
     )
     parser.add_argument("--phase", choices=["all", "ratio", "load"], default="all")
     parser.add_argument("--server", choices=["uvicorn", "daphne"], default="uvicorn")
+    parser.add_argument(
+        "--server-args", default="", help='extra options for the server, e.g. "--ws-per-message-deflate true"'
+    )
     parser.add_argument("--streams", type=int, default=50)
     parser.add_argument("--idle", type=int, default=0)
     parser.add_argument("--rate", type=float, default=30.0)
@@ -363,7 +405,7 @@ def main() -> None:
     parser.add_argument("--flush-interval", type=float, default=0.05)
     args = parser.parse_args()
     env = base_env(args)
-    seed = prepare_database(env, users=max(args.streams, 3))
+    seed = prepare_database(env, users=max(args.streams, 3) + 10 + args.idle)
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         flush=True,

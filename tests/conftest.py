@@ -97,6 +97,21 @@ def _close_connections_left_by_async_code():
     SyncToAsync.single_thread_executor.submit(connections.close_all).result()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer():
+    """Each test runs on its own event loop, but `get_channel_layer()` caches one layer per
+    process. channels_redis keeps an asyncio.Lock for its receive loop; a test that ended while a
+    receive held it left it bound to a dead loop, and the next test failed with "is bound to a
+    different event loop". A fresh layer object per test keeps tests independent."""
+    from django.conf import settings
+
+    if settings.configured:
+        from channels.layers import channel_layers
+
+        channel_layers.backends = {}
+    yield
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Close the PostgreSQL connection pool before the test database is dropped."""

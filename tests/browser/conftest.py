@@ -66,6 +66,8 @@ def site_url(transactional_db: None, fake_llm: FakeLLM, tmp_path: Path) -> Itera
             str(port),
             "--ws",
             "websockets",
+            "--ws-per-message-deflate",
+            "false",
             "--no-access-log",
         ],
         cwd=ROOT,

@@ -52,3 +52,18 @@ def test_hint_answer_candidates_find_equalities_boxes_and_phrases() -> None:
     assert "2" in candidates
     assert "\\frac{4}{2}" in candidates
     assert "3" not in candidates
+
+
+def test_a_token_is_shown_at_once_unless_it_could_start_a_final_answer() -> None:
+    """Holding a fixed number of characters delayed every token by the next one or two."""
+    holdback = FinalAnswerHoldback()
+    shown = holdback.feed("First we move every term with an x to the left hand side. ")
+    assert shown.endswith("hand side. ")
+    assert holdback.feed("Then ") == "Then "
+    assert holdback.feed("we divide by 3 and get 5, the ") == "we divide by 3 and get 5, the "
+    # What could still become "final answer" or "\boxed" waits for the next token.
+    assert holdback.feed("fin") == ""
+    assert holdback.feed("e tuning.") == "fine tuning."
+    assert holdback.feed(" So \\box") == " So "
+    assert holdback.feed("ed{5}") == ""
+    assert holdback.held == "\\boxed{5}"

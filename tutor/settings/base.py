@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from .env import env_bool, env_float, env_int, env_list, env_str
 
@@ -91,29 +92,43 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis: channel layer and Celery -------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
 CHANNEL_LAYER_PREFIX = env_str("CHANNEL_LAYER_PREFIX", "tutor") or "tutor"
+# "pubsub" (the default) publishes each group message once with PUBLISH and reads them over one
+# subscription per process; "core" keeps a Redis sorted set per socket and needs four round trips
+# per group_send. With 50 streams in one process the pub/sub layer was the one that kept up
+# (docs/benchmarks.md). Neither stores messages for a socket that is gone: the event log does.
+CHANNEL_LAYER = env_str("CHANNEL_LAYER", "pubsub")
+if CHANNEL_LAYER not in ("pubsub", "core"):
+    raise ImproperlyConfigured(f"CHANNEL_LAYER must be 'pubsub' or 'core', not {CHANNEL_LAYER!r}")
 if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                # redis-py 8 defaults to socket_timeout=5 and 100 connections, and channels_redis
-                # then drops idle websockets with close code 1011 every few seconds.
-                "hosts": [
-                    {
-                        "address": REDIS_URL,
-                        "socket_timeout": None,
-                        "socket_connect_timeout": 5,
-                        "max_connections": env_int("REDIS_MAX_CONNECTIONS", 1000, minimum=10),
-                    }
-                ],
-                "prefix": CHANNEL_LAYER_PREFIX,
-                # All of a process's sockets share one Redis list; past capacity, messages are
-                # dropped (the consumers then fill gaps from the stored event log).
-                "capacity": env_int("CHANNEL_LAYER_CAPACITY", 5000, minimum=100),
-                "expiry": 60,
-            },
-        }
+    # redis-py 8 defaults to socket_timeout=5 and 100 connections, and channels_redis then
+    # drops idle websockets with close code 1011 every few seconds.
+    _redis_host = {
+        "address": REDIS_URL,
+        "socket_timeout": None,
+        "socket_connect_timeout": 5,
+        "max_connections": env_int("REDIS_MAX_CONNECTIONS", 1000, minimum=10),
     }
+    if CHANNEL_LAYER == "pubsub":
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                "CONFIG": {"hosts": [_redis_host], "prefix": CHANNEL_LAYER_PREFIX},
+            }
+        }
+    else:
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {
+                    "hosts": [_redis_host],
+                    "prefix": CHANNEL_LAYER_PREFIX,
+                    # All of a process's sockets share one Redis list; past capacity, messages are
+                    # dropped (the consumers then fill gaps from the stored event log).
+                    "capacity": env_int("CHANNEL_LAYER_CAPACITY", 5000, minimum=100),
+                    "expiry": 60,
+                },
+            }
+        }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 

@@ -37,7 +37,8 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
         # Replies still running, with when we last sent one of their frames.
         self.running: dict[int, float] = {}
         self.send_lock = asyncio.Lock()
-        self.watchdog = asyncio.create_task(self._watch_quiet_replies())
+        # Runs only while a reply is running: an idle socket costs no task (docs/benchmarks.md).
+        self.watchdog: asyncio.Task[None] | None = None
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
@@ -105,7 +106,7 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
         for entry in transcript:
             self.sent[entry["message_id"]] = entry["last_seq"]
             if entry["status"] in services.ACTIVE_STATUSES:
-                self.running[entry["message_id"]] = time.monotonic()
+                self._track(entry["message_id"])
         await self.send_json({"type": "session", "session_id": str(session.pk), "messages": transcript})
 
     async def _session(self) -> Any:
@@ -123,7 +124,7 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
             text=str(content.get("text", "") or ""),
         )
         self.sent.setdefault(ask.tutor_message_id, -1)
-        self.running[ask.tutor_message_id] = time.monotonic()
+        self._track(ask.tutor_message_id)
         await self.send_json(
             {
                 "type": "accepted",
@@ -155,7 +156,7 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
         frames = await database_sync_to_async(events.events_after)(message_id=message_id, after_seq=after_seq)
         async with self.send_lock:
             self.sent[message_id] = after_seq
-        self.running[message_id] = time.monotonic()
+        self._track(message_id)
         await self._send_frames(frames)
 
     # --- events from the generation job ---------------------------------------------------
@@ -163,8 +164,13 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
     async def tutor_events(self, event: dict[str, Any]) -> None:
         await self._send_frames(event["frames"])
 
+    def _track(self, message_id: int) -> None:
+        self.running[message_id] = time.monotonic()
+        if self.watchdog is None or self.watchdog.done():
+            self.watchdog = asyncio.create_task(self._watch_quiet_replies())
+
     async def _watch_quiet_replies(self) -> None:
-        while True:
+        while self.running:
             await asyncio.sleep(QUIET_SECONDS / 2)
             now = time.monotonic()
             for message_id, last in list(self.running.items()):

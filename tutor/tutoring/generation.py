@@ -96,11 +96,14 @@ def _load(message_id: int) -> tuple[Message, TutoringSession, list[dict[str, str
     return message, session, history, student_text
 
 
-@database_sync_to_async
-def _heartbeat(message_id: int, next_seq: int) -> bool:
+def _heartbeat_sync(message_id: int, next_seq: int) -> bool:
     """Refresh the claim; returns whether the student asked to stop."""
     Message.objects.filter(pk=message_id).update(claimed_at=timezone.now(), next_seq=next_seq)
     return Message.objects.filter(pk=message_id, stop_requested=True).exists()
+
+
+# Not thread-sensitive: fifty streams' heartbeats must not queue behind each other on one thread.
+_heartbeat = database_sync_to_async(_heartbeat_sync, thread_sensitive=False)
 
 
 @database_sync_to_async
@@ -158,6 +161,7 @@ class _Streamer:
         self.pending_tokens = 0
         self.last_flush = time.monotonic()
         self.stop_requested = False
+        self.heartbeat: asyncio.Future[None] | None = None
 
     async def add(self, kind: str, text: str) -> None:
         if kind == "content":
@@ -185,9 +189,23 @@ class _Streamer:
                 merged.append(("delta" if kind == "content" else "thinking", text, {}))
         self.pending = []
         await self.log.emit(merged)
-        if time.monotonic() - self.last_heartbeat >= HEARTBEAT_SECONDS:
+        if time.monotonic() - self.last_heartbeat >= HEARTBEAT_SECONDS and (
+            self.heartbeat is None or self.heartbeat.done()
+        ):
+            # In the background: the stream must not wait for a database round trip each second.
             self.last_heartbeat = time.monotonic()
-            self.stop_requested = await _heartbeat(self.message_id, self.log.next_seq)
+            self.heartbeat = asyncio.ensure_future(self._beat(self.log.next_seq))
+
+    async def _beat(self, next_seq: int) -> None:
+        try:
+            if await _heartbeat(self.message_id, next_seq):
+                self.stop_requested = True
+        except Exception:  # a missed heartbeat only delays a takeover; the stream goes on
+            logger.warning("heartbeat for message %s failed", self.message_id, exc_info=True)
+
+    async def close(self) -> None:
+        if self.heartbeat is not None and not self.heartbeat.done():
+            await asyncio.wait({self.heartbeat})
 
 
 async def _stream_once(
@@ -224,6 +242,7 @@ async def _stream_once(
                 attempt.done_reason = event.done_reason or ""
                 attempt.usage = dict(event.usage or {})
     await streamer.flush()
+    await streamer.close()
     return attempt
 
 

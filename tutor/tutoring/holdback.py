@@ -7,8 +7,17 @@ import re
 # Where a final answer starts. Phi-4 ends solutions with \boxed{...}, sometimes after a
 # "Final answer" heading; both are held until verification.
 _MARKER = re.compile(r"\\boxed|\\fbox|final\s+answer", re.IGNORECASE)
-# Text that might still grow into a marker (or its short lead-in) is not released yet.
+# A line that starts with at most this many characters before a marker ("Thus $x = ",
+# "**") is held whole, so no half-open math is shown.
 _LOOKBEHIND = 24
+_MARKER_WORDS = ("\\boxed", "\\fbox", "final answer")
+_SPACES = re.compile(r"\s+")
+
+
+def _may_become_marker(tail: str) -> bool:
+    """Whether more text could turn `tail` into the start of a marker."""
+    folded = _SPACES.sub(" ", tail.lower())
+    return any(word.startswith(folded) for word in _MARKER_WORDS)
 
 
 class FinalAnswerHoldback:
@@ -28,14 +37,25 @@ class FinalAnswerHoldback:
                 # so no half-open math is shown.
                 start = line_start if match.start() - line_start <= _LOOKBEHIND else match.start()
                 self._hold_from = max(start, self._released)
-        limit = (
-            self._hold_from
-            if self._hold_from is not None
-            else max(self._released, len(self._text) - _LOOKBEHIND)
-        )
+        limit = self._hold_from if self._hold_from is not None else self._safe_limit()
         out = self._text[self._released : limit]
         self._released = limit
         return out
+
+    def _safe_limit(self) -> int:
+        """Everything may be shown except a short line start and a tail that may become a marker.
+
+        Holding less than that matters: each held character delays the tokens behind it.
+        """
+        text = self._text
+        line_start = text.rfind("\n") + 1
+        if len(text) - line_start <= _LOOKBEHIND:
+            return max(self._released, line_start)
+        longest = max(len(word) for word in _MARKER_WORDS) + 8  # room for runs of spaces
+        for start in range(max(self._released, len(text) - longest), len(text)):
+            if _may_become_marker(text[start:]):
+                return start
+        return len(text)
 
     @property
     def held(self) -> str:
