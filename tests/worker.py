@@ -40,10 +40,12 @@ def worker_env(*, queue: str, ollama_host: str) -> dict[str, str]:
 
 
 @contextmanager
-def celery_worker(*, ollama_host: str, log_path: Path) -> Iterator[tuple[subprocess.Popen, str]]:
+def celery_worker(
+    *, ollama_host: str, log_path: Path, queue: str | None = None, extra_env: dict[str, str] | None = None
+) -> Iterator[tuple[subprocess.Popen, str]]:
     """Yields (process, queue name); the test points its own Celery app at the same queue."""
-    queue = f"tutor-test-{uuid.uuid4().hex[:8]}"
-    env = worker_env(queue=queue, ollama_host=ollama_host)
+    queue = queue or f"tutor-test-{uuid.uuid4().hex[:8]}"
+    env = {**worker_env(queue=queue, ollama_host=ollama_host), **(extra_env or {})}
     with log_path.open("w") as log:
         proc = subprocess.Popen(  # noqa: S603
             [

@@ -72,3 +72,47 @@ async def test_oversized_frame_closes_the_socket(personas: Personas) -> None:
         assert frame["code"] == "frame_too_large"
         closed = await ws.receive_output()
         assert closed == {"type": "websocket.close", "code": 4413}
+
+
+HOSTILE_FINAL_ANSWERS = [
+    "9^{9^{9^{9}}}",
+    "(x+1)^{20000}",
+    "10000000!",
+    "\\operatorname{__import__}('os').system('touch /tmp/tutor-pwned')",
+    "__import__('os').system('touch /tmp/tutor-pwned')",
+    "1" * 6000,
+]
+
+
+@pytest.mark.parametrize("answer", HOSTILE_FINAL_ANSWERS, ids=lambda a: a[:20])
+async def test_hostile_checker_input_through_the_socket_is_refused_within_a_bound(
+    solutions_allowed: Personas, fake_llm, settings, answer: str
+) -> None:
+    """What the checker reads over the socket path is the model's final answer (the student's own
+    answers go through the attempt form, tests/checker/test_hostile.py). A reply whose boxed
+    answer is hostile ends unverified within seconds, runs nothing, and the server keeps serving."""
+    import os
+    import time
+
+    from tests.tutoring.fake import solution_tokens
+    from tests.tutoring.test_tutor_stream import CORRECT, frames_until_done, open_and_ask
+    from tutor.tutoring import dispatch
+
+    settings.TUTOR_MAX_REGENERATIONS = 0
+    fake_llm.reply(solution_tokens(f"Working it out.\n\n**Final answer:** $\\boxed{{{answer}}}$"))
+    fake_llm.reply(solution_tokens(CORRECT))
+    started = time.monotonic()
+    async with socket_for(solutions_allowed.student) as ws:
+        message_id = await open_and_ask(ws, solutions_allowed.problem.pk)
+        frames = await frames_until_done(ws, message_id, limit=15)
+        elapsed = time.monotonic() - started
+        verification = next(f for f in frames if f["type"] == "verification")
+        assert verification["status"] == "unverified"
+        assert elapsed < 12, f"the hostile answer held the reply for {elapsed:.1f} s"
+        # Another student, straight after: the checker still answers.
+        async with socket_for(solutions_allowed.classmate) as other:
+            other_id = await open_and_ask(other, solutions_allowed.problem.pk)
+            other_frames = await frames_until_done(other, other_id, limit=15)
+        assert next(f for f in other_frames if f["type"] == "verification")["status"] == "verified"
+    assert not os.path.exists("/tmp/tutor-pwned")  # noqa: ASYNC240 - a test's one-off check
+    await dispatch.wait_for_running_jobs(10)

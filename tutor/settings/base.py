@@ -72,7 +72,9 @@ DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     # Under ASGI each request may run in a different thread, so persistent per-thread
     # connections leak; a psycopg pool gives cheap connections without that.
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    # Health checks: with the pool, a connection PostgreSQL dropped (restart, failover, idle kill)
+    # is found out and replaced when it is taken from the pool, not by the query that needed it.
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": 1,
@@ -141,8 +143,12 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 600, minimum=1)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 660, minimum=1)
-# Must exceed the hard time limit, or Redis redelivers a generation that is still running.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 300}
+# Should exceed the hard time limit, or Redis hands a generation that is still running to a second
+# worker (whose job then finds the message claimed and ends; the claim is what keeps it harmless).
+# The fault tests shorten it to see a killed worker's job come back.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT + 300, minimum=1)
+}
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "tutor")
 
 # --- The language model ---------------------------------------------------------------------
@@ -162,6 +168,9 @@ if TUTOR_GENERATION not in ("celery", "inprocess"):
 TUTOR_FLUSH_INTERVAL = env_float("TUTOR_FLUSH_INTERVAL", 0.05, minimum=0.0)
 TUTOR_FLUSH_TOKENS = env_int("TUTOR_FLUSH_TOKENS", 8, minimum=1)
 TUTOR_MAX_REGENERATIONS = env_int("TUTOR_MAX_REGENERATIONS", 2, minimum=0)
+# A generation job whose heartbeat has been silent this long is presumed dead (its worker was
+# killed): the next job for the message, or a page watching it, takes it over.
+TUTOR_CLAIM_STALE_SECONDS = env_int("TUTOR_CLAIM_STALE_SECONDS", 20, minimum=2)
 TUTOR_REQUESTS_PER_MINUTE = env_int("TUTOR_REQUESTS_PER_MINUTE", 10, minimum=1)
 
 # --- Auth -------------------------------------------------------------------------------------

@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from typing import Any
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
 from . import dispatch, events, services
+from .db import db_call
 from .services import TutorError
 
+logger = logging.getLogger(__name__)
 # Close codes in the 4000 range are ours; docs/websocket-protocol.md lists them.
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FRAME_TOO_LARGE = 4413
@@ -34,8 +37,11 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
         self.session_id: Any = None
         # Highest seq sent per message: live events and replays never show a frame twice.
         self.sent: dict[int, int] = {}
-        # Replies still running, with when we last sent one of their frames.
+        # Replies still running, with when we last sent one of their frames (or checked on them).
         self.running: dict[int, float] = {}
+        # When each running reply last made progress, and when we last asked for a takeover.
+        self.progress: dict[int, float] = {}
+        self.revived: dict[int, float] = {}
         self.send_lock = asyncio.Lock()
         # Runs only while a reply is running: an idle socket costs no task (docs/benchmarks.md).
         self.watchdog: asyncio.Task[None] | None = None
@@ -95,14 +101,14 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
         problem_id = content.get("problem_id")
         if not isinstance(problem_id, int):
             raise TutorError("bad_frame", "Say which problem to open.")
-        session = await database_sync_to_async(services.session_open)(user=self.user, problem_id=problem_id)
+        session = await db_call(services.session_open)(user=self.user, problem_id=problem_id)
         if self.session_id is not None and self.session_id != session.pk:
             await self.channel_layer.group_discard(events.session_group(self.session_id), self.channel_name)
         self.session_id = session.pk
         # Join before reading the transcript: an event published in between arrives live and
         # is dropped by seq if the transcript already had it.
         await self.channel_layer.group_add(events.session_group(session.pk), self.channel_name)
-        transcript = await database_sync_to_async(services.transcript)(session=session)
+        transcript = await db_call(services.transcript)(session=session)
         for entry in transcript:
             self.sent[entry["message_id"]] = entry["last_seq"]
             if entry["status"] in services.ACTIVE_STATUSES:
@@ -112,11 +118,11 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
     async def _session(self) -> Any:
         if self.session_id is None:
             raise TutorError("bad_frame", "Open a problem first.")
-        return await database_sync_to_async(services.session_for)(user=self.user, session_id=self.session_id)
+        return await db_call(services.session_for)(user=self.user, session_id=self.session_id)
 
     async def on_ask(self, content: dict[str, Any]) -> None:
         session = await self._session()
-        ask = await database_sync_to_async(services.tutor_ask)(
+        ask = await db_call(services.tutor_ask)(
             user=self.user,
             session=session,
             mode=str(content.get("mode", "")),
@@ -141,7 +147,7 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
         message_id = content.get("message_id")
         if not isinstance(message_id, int):
             raise TutorError("bad_frame", "Say which answer to stop.")
-        job_channel = await database_sync_to_async(services.tutor_stop)(user=self.user, message_id=message_id)
+        job_channel = await db_call(services.tutor_stop)(user=self.user, message_id=message_id)
         if job_channel:
             await self.channel_layer.send(job_channel, {"type": "generation.stop"})
 
@@ -150,10 +156,10 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
         if not isinstance(message_id, int) or not isinstance(after_seq, int):
             raise TutorError("bad_frame", "Resume needs a message_id and after_seq.")
         session = await self._session()
-        owned = await database_sync_to_async(session.messages.filter(pk=message_id).exists)()
+        owned = await db_call(session.messages.filter(pk=message_id).exists)()
         if not owned:
             raise TutorError("not_found", "There is no such answer here.")
-        frames = await database_sync_to_async(events.events_after)(message_id=message_id, after_seq=after_seq)
+        frames = await db_call(events.events_after)(message_id=message_id, after_seq=after_seq)
         async with self.send_lock:
             self.sent[message_id] = after_seq
         self._track(message_id)
@@ -165,22 +171,41 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
         await self._send_frames(event["frames"])
 
     def _track(self, message_id: int) -> None:
-        self.running[message_id] = time.monotonic()
+        self.running[message_id] = self.progress[message_id] = time.monotonic()
         if self.watchdog is None or self.watchdog.done():
             self.watchdog = asyncio.create_task(self._watch_quiet_replies())
 
     async def _watch_quiet_replies(self) -> None:
         while self.running:
             await asyncio.sleep(QUIET_SECONDS / 2)
-            now = time.monotonic()
-            for message_id, last in list(self.running.items()):
-                if now - last < QUIET_SECONDS:
-                    continue
-                self.running[message_id] = now
-                missing = await database_sync_to_async(events.events_after)(
-                    message_id=message_id, after_seq=self.sent.get(message_id, -1)
-                )
-                await self._send_frames(missing)
+            try:
+                await self._top_up_quiet_replies()
+            except Exception:  # the database or Redis is briefly away: try again next round
+                logger.warning("topping up quiet replies failed", exc_info=True)
+
+    async def _top_up_quiet_replies(self) -> None:
+        now = time.monotonic()
+        for message_id, last in list(self.running.items()):
+            if now - last < QUIET_SECONDS:
+                continue
+            self.running[message_id] = now
+            missing = await db_call(events.events_after)(
+                message_id=message_id, after_seq=self.sent.get(message_id, -1)
+            )
+            await self._send_frames(missing)
+            await self._revive_if_stalled(message_id, now)
+
+    async def _revive_if_stalled(self, message_id: int, now: float) -> None:
+        """A reply whose job died (worker killed, web process restarted) gets a new job, which
+        carries on from what was already shown. Jobs claim their message, so a spare is harmless."""
+        stale = settings.TUTOR_CLAIM_STALE_SECONDS
+        if message_id not in self.running or now - self.progress.get(message_id, now) < stale:
+            return
+        if now - self.revived.get(message_id, 0.0) < stale:
+            return
+        self.revived[message_id] = now
+        if await db_call(services.reply_stalled)(user=self.user, message_id=message_id):
+            await dispatch.generation_enqueue(message_id=message_id)
 
     async def _send_frames(self, frames: list[dict[str, Any]]) -> None:
         async with self.send_lock:
@@ -194,9 +219,7 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
                 continue
             if seq > last + 1:
                 # A gap: the layer dropped something. Fill it from the log, which already has it.
-                missing = await database_sync_to_async(events.events_after)(
-                    message_id=message_id, after_seq=last
-                )
+                missing = await db_call(events.events_after)(message_id=message_id, after_seq=last)
                 for earlier in missing:
                     if earlier["seq"] < seq:
                         await self.send_json(earlier)
@@ -204,5 +227,6 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
             self.sent[message_id] = seq
             if frame["type"] == "done":
                 self.running.pop(message_id, None)
+                self.progress.pop(message_id, None)
             elif message_id in self.running:
-                self.running[message_id] = time.monotonic()
+                self.running[message_id] = self.progress[message_id] = time.monotonic()

@@ -9,15 +9,22 @@ when the channel layer drops a message at capacity.
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 import weakref
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Max
 
 from .models import MessageChunk
+
+logger = logging.getLogger(__name__)
+# After a failed publish (Redis down), publishing is skipped this long: a stream must not wait
+# on a dead Redis for every delta. Sockets top the missed events up from the stored log.
+PUBLISH_PAUSE_SECONDS = 1.0
 
 EVENT_KINDS = frozenset({"start", "delta", "thinking", "status", "reset", "verification", "done", "error"})
 Event = tuple[str, str, dict[str, Any]]
@@ -36,14 +43,30 @@ def event_frame(chunk: MessageChunk) -> dict[str, Any]:
 
 
 def _insert(chunks: list[MessageChunk]) -> None:
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # Dozens of streams each commit ~20 times a second; waiting for the WAL flush on every
-            # one was the bottleneck (see docs/benchmarks.md). A crash of PostgreSQL itself may lose
-            # the last fraction of a second of chunks; the reply's final text is written normally.
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        MessageChunk.objects.bulk_create(chunks)
+    for attempt in (1, 2):
+        try:
+            with transaction.atomic():
+                if connection.vendor == "postgresql":
+                    # Dozens of streams each commit ~20 times a second; waiting for the WAL flush on
+                    # every one was the bottleneck (see docs/benchmarks.md). A crash of PostgreSQL
+                    # itself may lose the last fraction of a second of chunks; the reply's final
+                    # text is written normally.
+                    with connection.cursor() as cursor:
+                        cursor.execute("SET LOCAL synchronous_commit TO OFF")
+                MessageChunk.objects.bulk_create(chunks)
+            return
+        except (OperationalError, InterfaceError):
+            # The connection was dropped under us (PostgreSQL restarted, a proxy timed out):
+            # once more on a fresh one; the pool checks what it hands out.
+            if attempt == 2:
+                raise
+            logger.warning("writing %d chunks failed on a dropped connection; retrying", len(chunks))
+            connection.close()
+        finally:
+            # Back to the pool now. Left to close_old_connections, the last connection of an
+            # executor thread was kept when its event loop ended: one leaked per loop (the tests
+            # exhausted the pool that way).
+            connection.close()
 
 
 # Not thread-sensitive: writes run on a pooled connection in the default executor instead of
@@ -110,6 +133,7 @@ class EventLog:
         self.session_id = session_id
         self.message_id = message_id
         self.next_seq = next_seq
+        self.publish_paused_until = 0.0
 
     async def emit(self, events: list[Event]) -> None:
         """Store then publish: a frame is never sent that a reconnecting client could not replay."""
@@ -122,10 +146,16 @@ class EventLog:
             )
             self.next_seq += 1
         await _writer().write(chunks)
+        if time.monotonic() < self.publish_paused_until:
+            return
         frames = [event_frame(chunk) for chunk in chunks]
-        await get_channel_layer().group_send(
-            session_group(self.session_id), {"type": "tutor.events", "frames": frames}
-        )
+        try:
+            await get_channel_layer().group_send(
+                session_group(self.session_id), {"type": "tutor.events", "frames": frames}
+            )
+        except Exception:  # Redis is down or restarting: the events are stored, sockets catch up
+            self.publish_paused_until = time.monotonic() + PUBLISH_PAUSE_SECONDS
+            logger.warning("publishing events of message %s failed", self.message_id, exc_info=True)
 
 
 def events_after(*, message_id: int, after_seq: int) -> list[dict[str, Any]]:

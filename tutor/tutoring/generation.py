@@ -25,6 +25,7 @@ from inference.checker import Verdict, acheck_model_output
 from inference.llm import CheckerFeedback, LLMConfig, LLMError, build_messages, stream_chat_with_retry
 
 from . import events, leaks
+from .db import db_call as _db
 from .holdback import FinalAnswerHoldback
 from .models import CachedSolution, Flag, Message, TutoringSession, Verification
 
@@ -33,11 +34,11 @@ logger = logging.getLogger(__name__)
 # Coalescing: one stored and published delta per ~50 ms or 8 tokens, not one per token.
 FLUSH_INTERVAL = settings.TUTOR_FLUSH_INTERVAL
 FLUSH_TOKENS = settings.TUTOR_FLUSH_TOKENS
-# A claimed message whose job has shown no sign of life for this long may be taken over
-# (its worker died); every flush refreshes claimed_at.
-CLAIM_STALE_AFTER = timedelta(seconds=90)
+# A claimed message whose job has shown no sign of life for this long may be taken over (its
+# worker died). The job refreshes claimed_at every HEARTBEAT_SECONDS, tokens or not.
+CLAIM_STALE_AFTER = timedelta(seconds=settings.TUTOR_CLAIM_STALE_SECONDS)
+HEARTBEAT_SECONDS = min(2.0, settings.TUTOR_CLAIM_STALE_SECONDS / 3)
 HISTORY_TURNS = 12
-HEARTBEAT_SECONDS = 1.0
 
 
 @dataclass
@@ -65,18 +66,21 @@ def llm_config_for(problem_set_model: str) -> LLMConfig:
 # --- database helpers (sync, wrapped) -------------------------------------------------------
 
 
-@database_sync_to_async
+@_db
 def _claim(message_id: int, job_channel: str) -> int | None:
     """Take the message for this job; returns the next event number, or None if it isn't ours."""
     now = timezone.now()
-    claimable = Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_STALE_AFTER)
+    # Our own channel too: a retried claim whose first try committed is still ours.
+    claimable = (
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_STALE_AFTER) | Q(job_channel=job_channel)
+    )
     claimed = Message.objects.filter(
         claimable, pk=message_id, status__in=[Message.Status.QUEUED, Message.Status.STREAMING]
     ).update(claimed_at=now, status=Message.Status.STREAMING, job_channel=job_channel)
     return events.next_seq_for(message_id) if claimed else None
 
 
-@database_sync_to_async
+@_db
 def _load(message_id: int) -> tuple[Message, TutoringSession, list[dict[str, str]], str]:
     message = Message.objects.select_related("session__problem__problem_set", "reply_to").get(pk=message_id)
     session = message.session
@@ -96,24 +100,34 @@ def _load(message_id: int) -> tuple[Message, TutoringSession, list[dict[str, str
     return message, session, history, student_text
 
 
-def _heartbeat_sync(message_id: int, next_seq: int) -> bool:
-    """Refresh the claim; returns whether the student asked to stop."""
-    Message.objects.filter(pk=message_id).update(claimed_at=timezone.now(), next_seq=next_seq)
-    return Message.objects.filter(pk=message_id, stop_requested=True).exists()
+def _heartbeat_sync(message_id: int, job_channel: str, next_seq: int | None) -> tuple[str, bool]:
+    """Refresh this job's claim. Returns ("held" | "lost" | "finished", stop requested)."""
+    fields: dict[str, Any] = {"claimed_at": timezone.now()}
+    if next_seq is not None:
+        fields["next_seq"] = next_seq
+    held = Message.objects.filter(
+        pk=message_id, job_channel=job_channel, status__in=[Message.Status.QUEUED, Message.Status.STREAMING]
+    ).update(**fields)
+    if held:
+        return "held", Message.objects.filter(pk=message_id, stop_requested=True).exists()
+    active = Message.objects.filter(
+        pk=message_id, status__in=[Message.Status.QUEUED, Message.Status.STREAMING]
+    ).exists()
+    return ("lost" if active else "finished"), False
 
 
 # Not thread-sensitive: fifty streams' heartbeats must not queue behind each other on one thread.
-_heartbeat = database_sync_to_async(_heartbeat_sync, thread_sensitive=False)
+_heartbeat = _db(_heartbeat_sync, thread_sensitive=False)
 
 
-@database_sync_to_async
+@_db
 def _finish(message_id: int, **fields: Any) -> None:
     fields.setdefault("completed_at", timezone.now())
     fields["job_channel"] = ""
     Message.objects.filter(pk=message_id).update(**fields)
 
 
-@database_sync_to_async
+@database_sync_to_async  # an INSERT: not repeated after a dropped connection
 def _record_verification(message_id: int, gold: str, answer: str, verdict: Verdict, subject: str) -> None:
     Verification.objects.create(
         subject=subject,
@@ -130,7 +144,7 @@ def _record_verification(message_id: int, gold: str, answer: str, verdict: Verdi
     )
 
 
-@database_sync_to_async
+@database_sync_to_async  # an INSERT: not repeated after a dropped connection
 def _flag(
     session_id: Any, message_id: int, problem_id: int, kind: str, detail: str, model_answer: str = ""
 ) -> None:
@@ -151,17 +165,16 @@ def _flag(
 class _Streamer:
     """Streams one model reply into the event log, coalescing deltas."""
 
-    def __init__(self, log: events.EventLog, *, hold_final_answer: bool, stream_content: bool) -> None:
+    def __init__(
+        self, log: events.EventLog, *, hold_final_answer: bool, stream_content: bool, shown: str = ""
+    ) -> None:
         self.log = log
         self.message_id = log.message_id
-        self.last_heartbeat = time.monotonic()
-        self.holdback = FinalAnswerHoldback() if hold_final_answer else None
+        self.holdback = FinalAnswerHoldback(already_shown=shown) if hold_final_answer else None
         self.stream_content = stream_content
         self.pending: list[tuple[str, str]] = []
         self.pending_tokens = 0
         self.last_flush = time.monotonic()
-        self.stop_requested = False
-        self.heartbeat: asyncio.Future[None] | None = None
 
     async def add(self, kind: str, text: str) -> None:
         if kind == "content":
@@ -189,34 +202,21 @@ class _Streamer:
                 merged.append(("delta" if kind == "content" else "thinking", text, {}))
         self.pending = []
         await self.log.emit(merged)
-        if time.monotonic() - self.last_heartbeat >= HEARTBEAT_SECONDS and (
-            self.heartbeat is None or self.heartbeat.done()
-        ):
-            # In the background: the stream must not wait for a database round trip each second.
-            self.last_heartbeat = time.monotonic()
-            self.heartbeat = asyncio.ensure_future(self._beat(self.log.next_seq))
-
-    async def _beat(self, next_seq: int) -> None:
-        try:
-            if await _heartbeat(self.message_id, next_seq):
-                self.stop_requested = True
-        except Exception:  # a missed heartbeat only delays a takeover; the stream goes on
-            logger.warning("heartbeat for message %s failed", self.message_id, exc_info=True)
-
-    async def close(self) -> None:
-        if self.heartbeat is not None and not self.heartbeat.done():
-            await asyncio.wait({self.heartbeat})
 
 
 async def _stream_once(
-    streamer: _Streamer, config: LLMConfig, llm_messages: list[dict[str, str]], stop: asyncio.Event
+    streamer: _Streamer,
+    config: LLMConfig,
+    llm_messages: list[dict[str, str]],
+    stop: asyncio.Event,
+    shown: str = "",
 ) -> Attempt:
-    attempt = Attempt()
+    attempt = Attempt(content=shown)
     # aclosing: on stop or error the generator is closed at once, which closes the HTTP
     # stream to Ollama instead of leaving it to the garbage collector.
     async with contextlib.aclosing(stream_chat_with_retry(config, llm_messages)) as stream:
         async for event in stream:
-            if stop.is_set() or streamer.stop_requested:
+            if stop.is_set():
                 raise GenerationStopped
             if event.kind == "content":
                 attempt.content += event.text
@@ -242,7 +242,6 @@ async def _stream_once(
                 attempt.done_reason = event.done_reason or ""
                 attempt.usage = dict(event.usage or {})
     await streamer.flush()
-    await streamer.close()
     return attempt
 
 
@@ -253,6 +252,37 @@ async def _listen_for_stop(channel: str, stop: asyncio.Event, task: asyncio.Task
         if message.get("type") == "generation.stop":
             stop.set()
             # Cancelling the stream closes the HTTP connection to Ollama, freeing the GPU.
+            task.cancel()
+            return
+
+
+async def _keep_claim(
+    message_id: int,
+    job_channel: str,
+    stop: asyncio.Event,
+    task: asyncio.Task[Any],
+    log_holder: list[events.EventLog],
+    lost: list[bool],
+) -> None:
+    """The job's heartbeat: keeps the claim fresh, notices a stop request that the channel layer
+    lost, and stops this job if another one has taken the message over."""
+    while not task.done():
+        await asyncio.sleep(HEARTBEAT_SECONDS)
+        next_seq = log_holder[0].next_seq if log_holder else None
+        try:
+            state, stop_requested = await _heartbeat(message_id, job_channel, next_seq)
+        except Exception:  # a missed beat only brings a takeover closer; the stream goes on
+            logger.warning("heartbeat for message %s failed", message_id, exc_info=True)
+            continue
+        if state == "lost" and not task.done():
+            logger.warning("message %s was taken over by another job; this one stops", message_id)
+            lost.append(True)
+            task.cancel()
+            return
+        if state == "finished":
+            return
+        if stop_requested and not task.done():
+            stop.set()
             task.cancel()
             return
 
@@ -268,14 +298,17 @@ async def generation_run(*, message_id: int) -> None:
         return
     stop = asyncio.Event()
     log_holder: list[events.EventLog] = []
+    lost: list[bool] = []
     work = asyncio.ensure_future(_generate(message_id, stop, next_seq, log_holder))
     listener = asyncio.ensure_future(_listen_for_stop(job_channel, stop, work))
+    keeper = asyncio.ensure_future(_keep_claim(message_id, job_channel, stop, work, log_holder, lost))
     try:
         await asyncio.wait({work}, return_when=asyncio.ALL_COMPLETED)
     finally:
         listener.cancel()
+        keeper.cancel()
     if work.cancelled():
-        if log_holder:
+        if log_holder and not lost:
             await _finish_stopped(log_holder[0])
         return
     work.result()
@@ -283,7 +316,7 @@ async def generation_run(*, message_id: int) -> None:
 
 async def _finish_stopped(log: events.EventLog) -> None:
     await log.emit([("done", "", {"status": "stopped", "message": "Stopped.", "usage": {}})])
-    content = await database_sync_to_async(_content_from_events)(log.message_id)
+    content = await _db(_content_from_events)(log.message_id)
     await _finish(log.message_id, status=Message.Status.STOPPED, content=content, next_seq=log.next_seq)
 
 
@@ -301,10 +334,25 @@ async def _generate(
     gold = problem.answer.strip()
     log = events.EventLog(session_id=session.pk, message_id=message_id, next_seq=next_seq)
     log_holder.append(log)
-    await log.emit([("start", "", {"mode": mode, "model": config.model, "reply_to": message.reply_to_id})])
-    if mode == Message.Mode.SOLUTION and await _serve_cached(log, problem, config.model):
-        return
     hint_like = mode in (Message.Mode.HINT, Message.Mode.FEEDBACK)
+    # A job taking over from one that died: what the student has already seen stays, and the
+    # model is asked to continue it (Ollama continues a final assistant message).
+    shown = ""
+    if next_seq > 0 and not hint_like:
+        shown = (await _db(events.replay_state)(message_id=message_id))[0]
+    await log.emit([("start", "", {"mode": mode, "model": config.model, "reply_to": message.reply_to_id})])
+    if next_seq > 0:
+        await log.emit(
+            [
+                (
+                    "status",
+                    "",
+                    {"code": "resumed", "message": "The tutor was interrupted and is carrying on..."},
+                )
+            ]
+        )
+    if mode == Message.Mode.SOLUTION and not shown and await _serve_cached(log, problem, config.model):
+        return
     checker_feedback: CheckerFeedback | None = None
     max_tries = 1 + settings.TUTOR_MAX_REGENERATIONS
     usage_total: dict[str, Any] = {}
@@ -321,7 +369,8 @@ async def _generate(
                     )
                 ],
             )
-        streamer = _Streamer(log, hold_final_answer=not hint_like, stream_content=not hint_like)
+        prefix = shown if try_number == 1 else ""
+        streamer = _Streamer(log, hold_final_answer=not hint_like, stream_content=not hint_like, shown=prefix)
         llm_messages = build_messages(
             mode=mode,
             problem_statement=problem.statement,
@@ -331,16 +380,16 @@ async def _generate(
             config=config,
         )
         try:
-            last = await _stream_once(streamer, config, llm_messages, stop)
+            if prefix:
+                llm_messages.append({"role": "assistant", "content": prefix})
+            last = await _stream_once(streamer, config, llm_messages, stop, shown=prefix)
         except GenerationStopped:
             raise asyncio.CancelledError from None
         except LLMError as exc:
             await _fail(log, code=exc.code, text=exc.user_message, partial=streamer)
             return
         _add_usage(usage_total, last.usage)
-        await database_sync_to_async(Message.objects.filter(pk=message_id).update)(
-            generation_attempts=try_number
-        )
+        await _db(Message.objects.filter(pk=message_id).update)(generation_attempts=try_number)
 
         if last.done_reason == "length":
             held = streamer.holdback.release_all() if streamer.holdback else last.content
@@ -477,7 +526,7 @@ async def _generate(
     )
 
 
-@database_sync_to_async
+@_db
 def _cached_solution(problem_id: int, model_name: str, answer_key: str) -> CachedSolution | None:
     return CachedSolution.objects.filter(
         problem_id=problem_id, model_name=model_name, answer_key=answer_key
@@ -539,7 +588,7 @@ async def _fail(log: events.EventLog, *, code: str, text: str, partial: _Streame
     await log.emit(
         [("error", "", {"code": code, "message": text}), ("done", "", {"status": "error", "usage": {}})]
     )
-    content = await database_sync_to_async(_content_from_events)(log.message_id)
+    content = await _db(_content_from_events)(log.message_id)
     await _finish(
         log.message_id,
         next_seq=log.next_seq,

@@ -21,9 +21,10 @@ def _may_become_marker(tail: str) -> bool:
 
 
 class FinalAnswerHoldback:
-    def __init__(self) -> None:
-        self._text = ""
-        self._released = 0
+    def __init__(self, already_shown: str = "") -> None:
+        # already_shown: text a previous job streamed before it died; this one continues it.
+        self._text = already_shown
+        self._released = len(already_shown)
         self._hold_from: int | None = None
 
     def feed(self, piece: str) -> str:

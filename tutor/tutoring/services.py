@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from tutor.classroom import selectors
@@ -167,6 +168,23 @@ def tutor_stop(*, user: User, message_id: int) -> str:
             status=Message.Status.STOPPED, completed_at=timezone.now()
         )
     return message.job_channel
+
+
+def reply_stalled(*, user: User, message_id: int) -> bool:
+    """Whether a running reply's job has died: no heartbeat for TUTOR_CLAIM_STALE_SECONDS (its
+    worker was killed), or never picked up in that time. Another job may then take it over."""
+    cutoff = timezone.now() - timedelta(seconds=settings.TUTOR_CLAIM_STALE_SECONDS)
+    return (
+        Message.objects.filter(
+            pk=message_id,
+            session__student=user,
+            role=Message.Role.TUTOR,
+            status__in=[Message.Status.QUEUED, Message.Status.STREAMING],
+            stop_requested=False,
+        )
+        .filter(Q(claimed_at__lt=cutoff) | Q(claimed_at__isnull=True, created_at__lt=cutoff))
+        .exists()
+    )
 
 
 def transcript(*, session: TutoringSession) -> list[dict[str, Any]]:

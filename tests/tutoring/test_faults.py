@@ -1,0 +1,383 @@
+"""Faults in the middle of an answer: Redis restarted, PostgreSQL connections dropped, the Celery
+worker killed with SIGKILL, the web process's job lost. After each, the student's socket ends
+with every event exactly once and in order, the answer is whole and verified, and a page that
+reconnects (a fresh socket, then resume from a sequence number) shows the same answer.
+
+Ollama killed or cut mid-answer is in test_tutor_stream.py (the "cut" and "down" faults).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from tests.conftest import Personas, services_missing
+from tests.tutoring.conftest import socket_for
+from tests.tutoring.fake import FakeLLM, solution_tokens
+from tests.tutoring.test_tutor_stream import CORRECT, open_and_ask, visible_text
+from tutor.tutoring import dispatch
+from tutor.tutoring.models import Message, MessageChunk
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# Long enough (about 400 tokens) to break something in the middle of it.
+STEPS = "".join(f"Step {n}: we keep both sides of the equation balanced. " for n in range(1, 41))
+LONG = STEPS + "\n\n" + CORRECT
+
+
+@pytest.fixture(autouse=True)
+async def _let_jobs_finish():
+    yield
+    await dispatch.wait_for_running_jobs(15)
+
+
+async def read_until(ws: WebsocketCommunicator, frames: list[dict], predicate, limit: float) -> None:
+    deadline = time.monotonic() + limit
+    while not predicate(frames):
+        remaining = deadline - time.monotonic()
+        assert remaining > 0, f"gave up after {limit} s; last frames: {frames[-3:]}"
+        frames.append(await ws.receive_json_from(timeout=remaining))
+
+
+def deltas(frames: list[dict]) -> int:
+    return sum(f["type"] == "delta" for f in frames)
+
+
+def done(message_id: int):
+    return lambda frames: any(f["type"] == "done" and f["message_id"] == message_id for f in frames)
+
+
+def assert_whole_answer(frames: list[dict], text: str) -> None:
+    """Every event once, in order, one verdict and one end, and the text the student sees."""
+    assert [f["seq"] for f in frames] == list(range(len(frames))), "events are missing or repeated"
+    assert [f["type"] for f in frames].count("done") == 1
+    assert frames[-1]["type"] == "done" and frames[-1]["status"] == "complete", frames[-1]
+    verifications = [f for f in frames if f["type"] == "verification"]
+    assert len(verifications) == 1 and verifications[0]["status"] == "verified", verifications
+    assert visible_text(frames) == text
+
+
+async def assert_a_reconnecting_page_sees_it(personas: Personas, message_id: int, frames: list[dict]) -> None:
+    """A fresh socket shows the stored answer; resuming from the middle gives exactly the rest."""
+    async with socket_for(personas.student) as ws:
+        await ws.send_json_to({"type": "open", "problem_id": personas.problem.pk})
+        session = await ws.receive_json_from(timeout=5)
+        entry = next(m for m in session["messages"] if m["message_id"] == message_id)
+        assert entry["status"] == "complete"
+        assert entry["content"] == visible_text(frames)
+        middle = len(frames) // 2
+        await ws.send_json_to({"type": "resume", "message_id": message_id, "after_seq": middle})
+        rest: list[dict] = []
+        await read_until(ws, rest, done(message_id), limit=5)
+        assert rest == frames[middle + 1 :]
+    stored = await sync_to_async(Message.objects.get)(pk=message_id)
+    assert stored.status == Message.Status.COMPLETE
+    assert stored.content == visible_text(frames)
+    assert stored.verification == Message.Verification.VERIFIED
+    done_events = await sync_to_async(MessageChunk.objects.filter(message_id=message_id, kind="done").count)()
+    assert done_events == 1, "exactly one final answer"
+
+
+# --- Redis restarted --------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class PrivateRedis:
+    """A redis-server of the test's own, so it can be killed without touching the shared one."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            services_missing("redis-server (to restart a Redis of the test's own)")
+        self.binary = binary
+        self.port = _free_port()
+        self.dir = tmp_path
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(  # noqa: S603
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            cwd=self.dir,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.05)
+        raise RuntimeError("the test's redis-server did not start")
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait(5)
+
+    def subscribers(self, channel: str) -> int:
+        import redis
+
+        client = redis.Redis.from_url(self.url)
+        try:
+            return dict(client.pubsub_numsub(channel)).get(channel.encode(), 0)
+        finally:
+            client.close()
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path, settings):
+    server = PrivateRedis(tmp_path)
+    server.start()
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {
+                "hosts": [{"address": server.url, "socket_timeout": None, "socket_connect_timeout": 2}],
+                "prefix": f"fault-{uuid.uuid4().hex[:6]}",
+            },
+        }
+    }
+    yield server
+    if server.proc is not None and server.proc.poll() is None:
+        server.kill()
+
+
+async def test_redis_restarted_mid_answer(
+    solutions_allowed: Personas, fake_llm: FakeLLM, private_redis: PrivateRedis, settings
+) -> None:
+    personas = solutions_allowed
+    settings.TUTOR_GENERATION = "inprocess"
+    fake_llm.reply(solution_tokens(LONG), tokens_per_second=120)
+    async with socket_for(personas.student) as ws:
+        message_id = await open_and_ask(ws, personas.problem.pk)
+        frames: list[dict] = []
+        await read_until(ws, frames, lambda f: deltas(f) >= 10, limit=10)
+        private_redis.kill()
+        await asyncio.sleep(1.0)  # the answer goes on being written while Redis is gone
+        private_redis.start()
+        await read_until(ws, frames, done(message_id), limit=30)
+        prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
+        group = f"{prefix}__group__tutor.session.{await _session_id(message_id)}"
+        # The socket's subscription came back by itself: live events flow again, not only top-ups.
+        deadline = time.monotonic() + 5
+        while private_redis.subscribers(group) < 1 and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
+        assert private_redis.subscribers(group) >= 1, "the socket did not resubscribe after the restart"
+    assert_whole_answer(frames, LONG)
+    await assert_a_reconnecting_page_sees_it(personas, message_id, frames)
+
+
+async def _session_id(message_id: int) -> str:
+    message = await sync_to_async(Message.objects.get)(pk=message_id)
+    return str(message.session_id)
+
+
+# --- PostgreSQL connections dropped -----------------------------------------------------------
+
+
+@pytest.fixture
+def main_thread_backend_pid(db) -> int | None:
+    """pytest-django's own connection (the test's main thread) is left alone: it tears down."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def _terminate_other_backends(keep: int) -> int:
+    import psycopg
+    from django.db import connection
+
+    params = connection.settings_dict
+    with psycopg.connect(
+        host=params["HOST"],
+        port=params["PORT"] or 5432,
+        user=params["USER"],
+        dbname="postgres",
+        autocommit=True,
+    ) as admin:
+        rows = admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> %s AND pid <> pg_backend_pid()",
+            (params["NAME"], keep),
+        ).fetchall()
+    return len(rows)
+
+
+async def test_postgresql_connections_dropped_mid_answer(
+    solutions_allowed: Personas, fake_llm: FakeLLM, main_thread_backend_pid: int | None, settings
+) -> None:
+    if main_thread_backend_pid is None:
+        services_missing("PostgreSQL")
+    personas = solutions_allowed
+    settings.TUTOR_GENERATION = "inprocess"
+    fake_llm.reply(solution_tokens(LONG), tokens_per_second=120)
+    async with socket_for(personas.student) as ws:
+        message_id = await open_and_ask(ws, personas.problem.pk)
+        frames: list[dict] = []
+        await read_until(ws, frames, lambda f: deltas(f) >= 10, limit=10)
+        killed = await sync_to_async(_terminate_other_backends, thread_sensitive=False)(
+            main_thread_backend_pid
+        )
+        assert killed >= 1, "no connection of the server was open to drop"
+        await read_until(ws, frames, done(message_id), limit=30)
+    assert_whole_answer(frames, LONG)
+    await assert_a_reconnecting_page_sees_it(personas, message_id, frames)
+
+
+# --- the Celery worker killed -----------------------------------------------------------------
+
+
+async def test_celery_worker_killed_mid_answer_is_taken_over_once(
+    solutions_allowed: Personas, fake_llm: FakeLLM, settings, tmp_path: Path
+) -> None:
+    """SIGKILL on the worker mid-answer: Redis hands the task out again, or the watching page asks
+    for a new job once the dead job's claim goes stale. One job takes over, continues from what
+    was shown, and nothing runs a third time."""
+    from channels.layers import get_channel_layer
+
+    if not type(get_channel_layer()).__module__.startswith("channels_redis.") or not os.environ.get(
+        "DATABASE_URL"
+    ):
+        services_missing("PostgreSQL and the Redis layer")
+    from tests.worker import celery_worker
+    from tutor.celery import app
+
+    personas = solutions_allowed
+    stale = 3
+    settings.TUTOR_GENERATION = "celery"
+    settings.TUTOR_CLAIM_STALE_SECONDS = stale
+    extra_env = {"TUTOR_CLAIM_STALE_SECONDS": str(stale), "CELERY_VISIBILITY_TIMEOUT": "4"}
+    continuation = " That is every step.\n\n**Final answer:** $\\boxed{2}$"
+    fake_llm.reply(solution_tokens(LONG), tokens_per_second=60)
+    fake_llm.reply(solution_tokens(continuation), tokens_per_second=60)
+    queue = f"tutor-test-{uuid.uuid4().hex[:8]}"
+    app.conf.task_default_queue = queue
+    app.conf.task_always_eager = False
+    try:
+        async with socket_for(personas.student) as ws:
+            with celery_worker(
+                ollama_host=fake_llm.url, log_path=tmp_path / "worker1.log", queue=queue, extra_env=extra_env
+            ) as (first, _):
+                message_id = await open_and_ask(ws, personas.problem.pk)
+                frames: list[dict] = []
+                await read_until(ws, frames, lambda f: deltas(f) >= 10, limit=15)
+                killed_at = time.monotonic()
+                os.killpg(first.pid, signal.SIGKILL)
+                first.wait(5)
+            shown_at_kill = visible_text(frames)
+            # Past the visibility timeout, so the new worker also finds the killed task to redeliver.
+            await asyncio.sleep(max(0.0, 4.5 - (time.monotonic() - killed_at)))
+            with celery_worker(
+                ollama_host=fake_llm.url, log_path=tmp_path / "worker2.log", queue=queue, extra_env=extra_env
+            ):
+                await read_until(ws, frames, done(message_id), limit=40)
+                # Whatever else was queued for this message (redelivery, the page's request) ends
+                # at the claim: give it time to run, then count.
+                await asyncio.sleep(stale + 2)
+                log2 = (tmp_path / "worker2.log").read_text()
+    finally:
+        app.conf.task_default_queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    stored = await sync_to_async(Message.objects.get)(pk=message_id)
+    assert stored.content.startswith(shown_at_kill), "what the student had already seen was replaced"
+    assert stored.content.endswith(continuation)
+    assert_whole_answer(frames, stored.content)
+    assert any(f["type"] == "status" and f.get("code") == "resumed" for f in frames)
+    requests = fake_llm.requests
+    assert len(requests) == 2, f"the model was asked {len(requests)} times; a redelivery loop?"
+    last_message = requests[1]["messages"][-1]
+    assert last_message["role"] == "assistant", "the new job should continue the shown text"
+    assert shown_at_kill.startswith(last_message["content"]) or last_message["content"].startswith(
+        shown_at_kill
+    )
+    assert "generate_reply" in log2
+    await assert_a_reconnecting_page_sees_it(personas, message_id, frames)
+
+
+# --- the web process's in-process job lost ----------------------------------------------------
+
+
+async def test_a_reply_whose_job_died_is_taken_over_when_the_page_is_open(
+    solutions_allowed: Personas, fake_llm: FakeLLM, settings
+) -> None:
+    """In the embedded default the job runs in the web process; a restart loses it. The page that
+    reopens the problem sees the answer so far and, once the claim is stale, the rest."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    personas = solutions_allowed
+    settings.TUTOR_GENERATION = "inprocess"
+    settings.TUTOR_CLAIM_STALE_SECONDS = 2
+    shown = "Step 1: we keep both sides of the equation balanced. "
+    continuation = "Then $2x = 4$.\n\n**Final answer:** $\\boxed{2}$"
+    fake_llm.reply(solution_tokens(continuation))
+
+    def a_dead_job() -> int:
+        from tutor.tutoring import services
+
+        session = services.session_open(user=personas.student, problem_id=personas.problem.pk)
+        ask = services.tutor_ask(
+            user=personas.student, session=session, mode="solution", request_id=str(uuid.uuid4())
+        )
+        MessageChunk.objects.bulk_create(
+            [
+                MessageChunk(message_id=ask.tutor_message_id, seq=0, kind="start", data={"mode": "solution"}),
+                MessageChunk(message_id=ask.tutor_message_id, seq=1, kind="delta", text=shown),
+            ]
+        )
+        Message.objects.filter(pk=ask.tutor_message_id).update(
+            status=Message.Status.STREAMING,
+            claimed_at=timezone.now() - timedelta(seconds=30),
+            job_channel="a-process-that-is-gone",
+            next_seq=2,
+        )
+        return ask.tutor_message_id
+
+    message_id = await sync_to_async(a_dead_job)()
+    async with socket_for(personas.student) as ws:
+        await ws.send_json_to({"type": "open", "problem_id": personas.problem.pk})
+        session = await ws.receive_json_from(timeout=5)
+        entry = next(m for m in session["messages"] if m["message_id"] == message_id)
+        assert entry["content"] == shown and entry["status"] == "streaming"
+        frames: list[dict] = []
+        await read_until(ws, frames, done(message_id), limit=15)
+    assert [f["seq"] for f in frames] == list(range(2, 2 + len(frames)))
+    verification = next(f for f in frames if f["type"] == "verification")
+    assert verification["status"] == "verified"
+    stored = await sync_to_async(Message.objects.get)(pk=message_id)
+    assert stored.content == shown + continuation
+    assert fake_llm.requests[0]["messages"][-1] == {"role": "assistant", "content": shown}
