@@ -28,7 +28,7 @@ run: install
 	exec $(VENV)/bin/uvicorn tutor.asgi:application --host $(HOST) --port $(PORT) --ws websockets --ws-per-message-deflate false --no-access-log
 
 worker: install
-	$(VENV)/bin/celery -A tutor worker --loglevel=INFO --concurrency=2
+	$(VENV)/bin/celery -A tutor worker --loglevel=INFO --pool=threads --concurrency=50
 
 fake-ollama: install
 	$(PY) -m inference.testing.fake_ollama --port 11434 --tokens-per-second 30 --scenario phi4-demo

@@ -1,8 +1,9 @@
 """Streaming benchmarks on the production path: uvicorn (or daphne) + the Redis channel layer +
 PostgreSQL, with the Ollama-compatible test server as the model.
 
-    python bench/stream.py                 # both phases below, the figures issue #4 asks for
+    python bench/stream.py    # ratio; 50 streams in-process (#4); 50 streams + 200 idle, Celery (#7)
     python bench/stream.py --phase load --streams 50 --idle 200 --server daphne --flush-tokens 1
+    bash bench/stream_matrix.sh   # the comparisons behind the defaults
 
 Phase "ratio": one stream; tokens per second delivered to a websocket client divided by tokens
 per second read directly with the `ollama` client from the same test server (3 runs each).
@@ -139,6 +140,44 @@ class Servers:
         ]
         self.fake = subprocess.Popen(fake_cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
         env = {**env, "OLLAMA_HOST": f"http://127.0.0.1:{self.fake_port}"}
+        self.worker: subprocess.Popen | None = None
+        if args.generation == "celery":
+            # Generation in a Celery worker, as in production; the web process only relays.
+            # A thread pool: each generation is one task that holds its thread for the answer.
+            queue = f"bench-{uuid.uuid4().hex[:6]}"
+            env = {**env, "TUTOR_GENERATION": "celery", "CELERY_QUEUE": queue}
+            worker_env = {**env, "DATABASE_POOL_MAX": str(args.worker_concurrency + 5)}
+            self.worker_log_path = Path(f"/tmp/bench-worker-{queue}.log")
+            self.worker_log = self.worker_log_path.open("w")
+            self.worker = subprocess.Popen(  # noqa: S603
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "tutor",
+                    "worker",
+                    "--pool=threads",
+                    f"--concurrency={args.worker_concurrency}",
+                    "-Q",
+                    queue,
+                    "--loglevel=INFO",
+                    "--without-heartbeat",
+                    "--without-gossip",
+                    "--without-mingle",
+                ],
+                cwd=ROOT,
+                env=worker_env,
+                stdout=self.worker_log,
+                stderr=subprocess.STDOUT,
+            )
+            deadline = time.monotonic() + 60
+            while "ready." not in self.worker_log_path.read_text():
+                if self.worker.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"the Celery worker did not start:\n{self.worker_log_path.read_text()}"
+                    )
+                time.sleep(0.2)
         if args.server == "daphne":
             app_cmd = [
                 sys.executable,
@@ -194,9 +233,10 @@ class Servers:
         return 0
 
     def stop(self) -> None:
-        for proc in (self.app, self.fake):
+        procs = [p for p in (self.app, self.fake, self.worker) if p is not None]
+        for proc in procs:
             proc.send_signal(signal.SIGTERM)
-        for proc in (self.app, self.fake):
+        for proc in procs:
             try:
                 proc.wait(10)
             except subprocess.TimeoutExpired:
@@ -360,7 +400,8 @@ def phase_load(env: dict[str, str], args: argparse.Namespace, seed: dict) -> Non
         offered = args.streams * args.rate
         stream_seconds = statistics.median(e for _, e, _ in results["streams"]) if results["streams"] else 0
         print(
-            f"load phase ({args.server}, flush every {args.flush_tokens} tokens / {args.flush_interval * 1000:.0f} ms): "
+            f"load phase ({args.server}, generation {args.generation}, {os.environ.get('CHANNEL_LAYER', 'pubsub')} layer, "
+            f"{args.server_args or 'default options'}, flush every {args.flush_tokens} tokens / {args.flush_interval * 1000:.0f} ms): "
             f"{args.streams} streams x {args.tokens} tokens at {args.rate:.0f} tok/s, {args.idle} idle sockets\n"
             f"  added latency per token: p50 {statistics.median(latency):.0f} ms, p99 {percentile(latency, 0.99):.0f} ms, "
             f"max {max(latency):.0f} ms (n={len(latency)})\n"
@@ -395,25 +436,37 @@ def main() -> None:
     parser.add_argument(
         "--server-args", default="", help='extra options for the server, e.g. "--ws-per-message-deflate true"'
     )
+    parser.add_argument(
+        "--generation",
+        choices=["inprocess", "celery"],
+        default="inprocess",
+        help="where answers are generated: in the web process, or in a Celery worker (threads pool)",
+    )
+    parser.add_argument("--worker-concurrency", type=int, default=50)
     parser.add_argument("--streams", type=int, default=50)
     parser.add_argument("--idle", type=int, default=0)
     parser.add_argument("--rate", type=float, default=30.0)
-    parser.add_argument("--tokens", type=int, default=150)
+    parser.add_argument("--tokens", type=int, default=300)
     parser.add_argument("--ratio-rate", type=float, default=100.0)
     parser.add_argument("--ratio-tokens", type=int, default=400)
     parser.add_argument("--flush-tokens", type=int, default=8)
     parser.add_argument("--flush-interval", type=float, default=0.05)
     args = parser.parse_args()
     env = base_env(args)
-    seed = prepare_database(env, users=max(args.streams, 3) + 10 + args.idle)
+    seed = prepare_database(env, users=max(args.streams, 3) + 10 + max(args.idle, 200))
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         flush=True,
     )
     if args.phase in ("all", "ratio"):
         phase_ratio(env, args, seed)
-    if args.phase in ("all", "load"):
+    if args.phase == "load":
         phase_load(env, args, seed)
+    elif args.phase == "all":
+        # Issue #4's figure: 50 streams in one server process, generation in it too.
+        phase_load(env, argparse.Namespace(**{**vars(args), "idle": 0, "generation": "inprocess"}), seed)
+        # Issue #7's: the same plus 200 idle sockets, generation in a Celery worker (production).
+        phase_load(env, argparse.Namespace(**{**vars(args), "idle": 200, "generation": "celery"}), seed)
 
 
 if __name__ == "__main__":

@@ -55,8 +55,9 @@ def celery_worker(
                 "-A",
                 "tutor",
                 "worker",
-                "--pool=solo",
-                "--concurrency=1",
+                # As `make worker` and docker-compose run it: generations share one event loop.
+                "--pool=threads",
+                "--concurrency=4",
                 "--loglevel=INFO",
                 "-Q",
                 queue,

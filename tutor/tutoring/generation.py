@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -266,6 +267,8 @@ async def _keep_claim(
 ) -> None:
     """The job's heartbeat: keeps the claim fresh, notices a stop request that the channel layer
     lost, and stops this job if another one has taken the message over."""
+    # Jobs started together must not beat together: fifty heartbeats at once stall the streams.
+    await asyncio.sleep(random.uniform(0, HEARTBEAT_SECONDS))  # noqa: S311 - spreading, not security
     while not task.done():
         await asyncio.sleep(HEARTBEAT_SECONDS)
         next_seq = log_holder[0].next_seq if log_holder else None
