@@ -34,6 +34,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from tutor.commands import celery_worker_command, uvicorn_command  # noqa: E402
+
 STAMP = re.compile(r"(\d{10}\.\d{6}) ")
 DB_NAME = "tutor_bench"
 
@@ -150,22 +153,7 @@ class Servers:
             self.worker_log_path = Path(f"/tmp/bench-worker-{queue}.log")
             self.worker_log = self.worker_log_path.open("w")
             self.worker = subprocess.Popen(  # noqa: S603
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "tutor",
-                    "worker",
-                    "--pool=threads",
-                    f"--concurrency={args.worker_concurrency}",
-                    "-Q",
-                    queue,
-                    "--loglevel=INFO",
-                    "--without-heartbeat",
-                    "--without-gossip",
-                    "--without-mingle",
-                ],
+                celery_worker_command(queue=queue, concurrency=args.worker_concurrency),
                 cwd=ROOT,
                 env=worker_env,
                 stdout=self.worker_log,
@@ -190,24 +178,7 @@ class Servers:
                 "tutor.asgi:application",
             ]
         else:
-            app_cmd = [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "tutor.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.app_port),
-                "--ws",
-                "websockets",
-                # As `make run` and docker-compose: compression costs ~100 KB per socket.
-                "--ws-per-message-deflate",
-                "false",
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ]
+            app_cmd = [*uvicorn_command(port=self.app_port), "--log-level", "warning"]
         app_cmd += args.server_args.split()
         # BENCH_SERVER_LOG=/tmp/server.log keeps the server's own output for a look afterwards.
         self.log = open(os.environ.get("BENCH_SERVER_LOG", os.devnull), "w")  # noqa: SIM115

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -14,6 +13,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
+
+from tutor.commands import celery_worker_command
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,23 +49,7 @@ def celery_worker(
     env = {**worker_env(queue=queue, ollama_host=ollama_host), **(extra_env or {})}
     with log_path.open("w") as log:
         proc = subprocess.Popen(  # noqa: S603
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "tutor",
-                "worker",
-                # As `make worker` and docker-compose run it: generations share one event loop.
-                "--pool=threads",
-                "--concurrency=4",
-                "--loglevel=INFO",
-                "-Q",
-                queue,
-                "--without-heartbeat",
-                "--without-gossip",
-                "--without-mingle",
-            ],
+            celery_worker_command(queue=queue, concurrency=4),
             cwd=ROOT,
             env=env,
             stdout=log,

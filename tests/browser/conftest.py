@@ -7,7 +7,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ from tests.tutoring.fake import (
     FakeLLM,
     fake_llm,  # noqa: F401 - fixture
 )
+from tutor.commands import uvicorn_command
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -65,21 +65,7 @@ class AppServer:
     def start(self) -> None:
         log = self.log_path.open("a")
         self.proc = subprocess.Popen(  # noqa: S603
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "tutor.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--ws",
-                "websockets",
-                "--ws-per-message-deflate",
-                "false",
-                "--no-access-log",
-            ],
+            uvicorn_command(port=self.port),
             cwd=ROOT,
             env=self.env,
             stdout=log,

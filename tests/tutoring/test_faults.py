@@ -54,6 +54,16 @@ def deltas(frames: list[dict]) -> int:
     return sum(f["type"] == "delta" for f in frames)
 
 
+async def ask_and_read_ten_deltas(
+    ws: WebsocketCommunicator, problem_id: int, limit: float = 10
+) -> tuple[int, list[dict]]:
+    """Ask for a solution and read until the answer is well under way: the moment to break things."""
+    message_id = await open_and_ask(ws, problem_id)
+    frames: list[dict] = []
+    await read_until(ws, frames, lambda f: deltas(f) >= 10, limit=limit)
+    return message_id, frames
+
+
 def done(message_id: int):
     return lambda frames: any(f["type"] == "done" and f["message_id"] == message_id for f in frames)
 
@@ -179,9 +189,7 @@ async def test_redis_restarted_mid_answer(
     settings.TUTOR_GENERATION = "inprocess"
     fake_llm.reply(solution_tokens(LONG), tokens_per_second=120)
     async with socket_for(personas.student) as ws:
-        message_id = await open_and_ask(ws, personas.problem.pk)
-        frames: list[dict] = []
-        await read_until(ws, frames, lambda f: deltas(f) >= 10, limit=10)
+        message_id, frames = await ask_and_read_ten_deltas(ws, personas.problem.pk)
         private_redis.kill()
         await asyncio.sleep(1.0)  # the answer goes on being written while Redis is gone
         private_redis.start()
@@ -246,9 +254,7 @@ async def test_postgresql_connections_dropped_mid_answer(
     settings.TUTOR_GENERATION = "inprocess"
     fake_llm.reply(solution_tokens(LONG), tokens_per_second=120)
     async with socket_for(personas.student) as ws:
-        message_id = await open_and_ask(ws, personas.problem.pk)
-        frames: list[dict] = []
-        await read_until(ws, frames, lambda f: deltas(f) >= 10, limit=10)
+        message_id, frames = await ask_and_read_ten_deltas(ws, personas.problem.pk)
         killed = await sync_to_async(_terminate_other_backends, thread_sensitive=False)(
             main_thread_backend_pid
         )
@@ -292,9 +298,7 @@ async def test_celery_worker_killed_mid_answer_is_taken_over_once(
             with celery_worker(
                 ollama_host=fake_llm.url, log_path=tmp_path / "worker1.log", queue=queue, extra_env=extra_env
             ) as (first, _):
-                message_id = await open_and_ask(ws, personas.problem.pk)
-                frames: list[dict] = []
-                await read_until(ws, frames, lambda f: deltas(f) >= 10, limit=15)
+                message_id, frames = await ask_and_read_ten_deltas(ws, personas.problem.pk, limit=15)
                 killed_at = time.monotonic()
                 os.killpg(first.pid, signal.SIGKILL)
                 first.wait(5)

@@ -33,7 +33,9 @@ def retry_on_dropped_connection(func: Callable[..., T], *, close_after: bool = F
             return func(*args, **kwargs)
         finally:
             if close_after and not connection.in_atomic_block:
-                # Executor threads: give the connection back now (see events._insert).
+                # Executor threads: give the connection back to the pool now. Left to
+                # close_old_connections, the last connection of such a thread was kept when its
+                # event loop ended: one leaked per loop (the tests exhausted the pool that way).
                 connection.close()
 
     return wrapper

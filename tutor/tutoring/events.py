@@ -14,11 +14,11 @@ import time
 import weakref
 from typing import Any
 
-from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Max
 
+from .db import db_call
 from .models import MessageChunk
 
 logger = logging.getLogger(__name__)
@@ -43,35 +43,20 @@ def event_frame(chunk: MessageChunk) -> dict[str, Any]:
 
 
 def _insert(chunks: list[MessageChunk]) -> None:
-    for attempt in (1, 2):
-        try:
-            with transaction.atomic():
-                if connection.vendor == "postgresql":
-                    # Dozens of streams each commit ~20 times a second; waiting for the WAL flush on
-                    # every one was the bottleneck (see docs/benchmarks.md). A crash of PostgreSQL
-                    # itself may lose the last fraction of a second of chunks; the reply's final
-                    # text is written normally.
-                    with connection.cursor() as cursor:
-                        cursor.execute("SET LOCAL synchronous_commit TO OFF")
-                MessageChunk.objects.bulk_create(chunks)
-            return
-        except (OperationalError, InterfaceError):
-            # The connection was dropped under us (PostgreSQL restarted, a proxy timed out):
-            # once more on a fresh one; the pool checks what it hands out.
-            if attempt == 2:
-                raise
-            logger.warning("writing %d chunks failed on a dropped connection; retrying", len(chunks))
-            connection.close()
-        finally:
-            # Back to the pool now. Left to close_old_connections, the last connection of an
-            # executor thread was kept when its event loop ended: one leaked per loop (the tests
-            # exhausted the pool that way).
-            connection.close()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Dozens of streams each commit ~20 times a second; waiting for the WAL flush on every
+            # one was the bottleneck (see docs/benchmarks.md). A crash of PostgreSQL itself may lose
+            # the last fraction of a second of chunks; the reply's final text is written normally.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        MessageChunk.objects.bulk_create(chunks)
 
 
 # Not thread-sensitive: writes run on a pooled connection in the default executor instead of
-# queueing behind every other database call on the single "sync" thread.
-_insert_async = database_sync_to_async(_insert, thread_sensitive=False)
+# queueing behind every other database call on the single "sync" thread. Retried once on a
+# dropped connection (a failed atomic block wrote nothing).
+_insert_async = db_call(_insert, thread_sensitive=False)
 
 
 class _BatchWriter:

@@ -28,7 +28,7 @@ from inference.llm import CheckerFeedback, LLMConfig, LLMError, build_messages, 
 from . import events, leaks
 from .db import db_call as _db
 from .holdback import FinalAnswerHoldback
-from .models import CachedSolution, Flag, Message, TutoringSession, Verification
+from .models import JOB_STATUSES, CachedSolution, Flag, Message, TutoringSession, Verification
 
 logger = logging.getLogger(__name__)
 
@@ -75,9 +75,9 @@ def _claim(message_id: int, job_channel: str) -> int | None:
     claimable = (
         Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_STALE_AFTER) | Q(job_channel=job_channel)
     )
-    claimed = Message.objects.filter(
-        claimable, pk=message_id, status__in=[Message.Status.QUEUED, Message.Status.STREAMING]
-    ).update(claimed_at=now, status=Message.Status.STREAMING, job_channel=job_channel)
+    claimed = Message.objects.filter(claimable, pk=message_id, status__in=JOB_STATUSES).update(
+        claimed_at=now, status=Message.Status.STREAMING, job_channel=job_channel
+    )
     return events.next_seq_for(message_id) if claimed else None
 
 
@@ -106,14 +106,12 @@ def _heartbeat_sync(message_id: int, job_channel: str, next_seq: int | None) -> 
     fields: dict[str, Any] = {"claimed_at": timezone.now()}
     if next_seq is not None:
         fields["next_seq"] = next_seq
-    held = Message.objects.filter(
-        pk=message_id, job_channel=job_channel, status__in=[Message.Status.QUEUED, Message.Status.STREAMING]
-    ).update(**fields)
+    held = Message.objects.filter(pk=message_id, job_channel=job_channel, status__in=JOB_STATUSES).update(
+        **fields
+    )
     if held:
         return "held", Message.objects.filter(pk=message_id, stop_requested=True).exists()
-    active = Message.objects.filter(
-        pk=message_id, status__in=[Message.Status.QUEUED, Message.Status.STREAMING]
-    ).exists()
+    active = Message.objects.filter(pk=message_id, status__in=JOB_STATUSES).exists()
     return ("lost" if active else "finished"), False
 
 
@@ -170,7 +168,6 @@ class _Streamer:
         self, log: events.EventLog, *, hold_final_answer: bool, stream_content: bool, shown: str = ""
     ) -> None:
         self.log = log
-        self.message_id = log.message_id
         self.holdback = FinalAnswerHoldback(already_shown=shown) if hold_final_answer else None
         self.stream_content = stream_content
         self.pending: list[tuple[str, str]] = []

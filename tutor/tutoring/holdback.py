@@ -12,6 +12,8 @@ _MARKER = re.compile(r"\\boxed|\\fbox|final\s+answer", re.IGNORECASE)
 _LOOKBEHIND = 24
 _MARKER_WORDS = ("\\boxed", "\\fbox", "final answer")
 _SPACES = re.compile(r"\s+")
+# The longest tail that could still become a marker (with room for runs of spaces).
+_LONGEST_TAIL = max(len(word) for word in _MARKER_WORDS) + 8
 
 
 def _may_become_marker(tail: str) -> bool:
@@ -52,8 +54,7 @@ class FinalAnswerHoldback:
         line_start = text.rfind("\n") + 1
         if len(text) - line_start <= _LOOKBEHIND:
             return max(self._released, line_start)
-        longest = max(len(word) for word in _MARKER_WORDS) + 8  # room for runs of spaces
-        for start in range(max(self._released, len(text) - longest), len(text)):
+        for start in range(max(self._released, len(text) - _LONGEST_TAIL), len(text)):
             if _may_become_marker(text[start:]):
                 return start
         return len(text)

@@ -94,6 +94,10 @@ class Message(models.Model):
         return f"{self.get_role_display()} {self.get_mode_display()} ({self.status})"
 
 
+# The statuses in which a generation job holds a message, or may claim it.
+JOB_STATUSES = (Message.Status.QUEUED, Message.Status.STREAMING)
+
+
 class MessageChunk(models.Model):
     """One numbered event of a streamed reply (start, delta, thinking, verification, done...).
 

@@ -17,7 +17,7 @@ from tutor.classroom.models import Assignment, User
 from tutor.problems.models import Problem
 
 from . import events
-from .models import Message, TutoringSession
+from .models import JOB_STATUSES, Message, TutoringSession
 
 MAX_QUESTION_CHARS = 4000
 ACTIVE_STATUSES = (Message.Status.QUEUED, Message.Status.STREAMING, Message.Status.VERIFYING)
@@ -179,7 +179,7 @@ def reply_stalled(*, user: User, message_id: int) -> bool:
             pk=message_id,
             session__student=user,
             role=Message.Role.TUTOR,
-            status__in=[Message.Status.QUEUED, Message.Status.STREAMING],
+            status__in=JOB_STATUSES,
             stop_requested=False,
         )
         .filter(Q(claimed_at__lt=cutoff) | Q(claimed_at__isnull=True, created_at__lt=cutoff))
