@@ -8,16 +8,22 @@ thread-safe, and each has an async twin for use from consumers and generation jo
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import threading
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from .sandbox import CheckerPool
+from .verdicts import NOT_JUDGED, Status
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
+    "NOT_JUDGED",
     "Extraction",
     "Preview",
+    "Status",
     "Verdict",
     "acheck_answer",
     "acheck_model_output",
@@ -104,7 +110,15 @@ def shutdown_pool() -> None:
             _pool = None
 
 
+def _reported(result: dict[str, Any]) -> dict[str, Any]:
+    """Log a crash inside the worker (a bug of ours) with its traceback; students see a plain reason."""
+    if result.get("status") == Status.ERROR:
+        logger.error("checker crashed on a job:\n%s", result.get("error", "(no traceback)"))
+    return result
+
+
 def _verdict(result: dict[str, Any]) -> Verdict:
+    _reported(result)
     return Verdict(
         equivalent=bool(result.get("equivalent")),
         status=str(result.get("status", "error")),
@@ -168,6 +182,7 @@ def verify_by_substitution(*, problem: str, answer: str) -> Verdict:
 
 def extract_final_answer(text: str) -> Extraction:
     result = pool().run({"kind": "extract", "text": text})
+    _reported(result)
     if "candidates" not in result:  # a timeout or a crash in the child
         return Extraction(answer=None, status=str(result.get("status", "none")))
     return Extraction(
@@ -180,6 +195,7 @@ def extract_final_answer(text: str) -> Extraction:
 
 def preview_answer(*, answer: str, answer_type: str | None = None, units: str | None = None) -> Preview:
     result = pool().run({"kind": "preview", "answer": answer, "answer_type": answer_type, "units": units})
+    _reported(result)
     if "ok" not in result:  # a timeout or a crash in the child
         return Preview(ok=False, latex="", message=result.get("reason", "That answer couldn't be read."))
     return Preview(

@@ -16,6 +16,7 @@ from . import units as unitlib
 from .extract import MAX_TEXT as MAX_MODEL_TEXT
 from .extract import extract, math_verify_latex
 from .reading import MAX_INPUT_CHARS, Read, ReadError, parse_latex, parse_plain
+from .verdicts import Status, crashed, verdict
 
 DEFAULT_RELATIVE_TOLERANCE = 1e-3
 ABSOLUTE_FLOOR = 1e-9
@@ -39,6 +40,10 @@ _RADIANS = re.compile(
     r"\s*(\\(?:text|mathrm|textrm|rm)\s*\{\s*rad(?:ians?)?\s*\}|\s+rad(?:ians?)?)\s*$", re.IGNORECASE
 )
 _OR = re.compile(r"\s+(?:or|\\text\{\s*or\s*\}|\\lor|\\vee)\s+|\s*\\text\{\s*or\s*\}\s*", re.IGNORECASE)
+_AND = re.compile(
+    r"\s+(?:and|\\text\{\s*and\s*\}|\\land|\\wedge)\s+|\s*\\text\{\s*and\s*\}\s*", re.IGNORECASE
+)
+_UNION = re.compile(r"\s+U\s+|(?<=[)\]])\s*U\s*(?=[(\[])|\s*∪\s*")
 _THOUSANDS = re.compile(r"^-?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?(?=$|\s*[A-Za-z\\])")
 _SIMPLE_EQ = re.compile(r"^\s*([A-Za-z](?:_\{?\w+\}?)?)\s*=\s*([^=<>]+)$")
 
@@ -100,10 +105,26 @@ def read(text: str, *, answer_type: str | None = None, units: str | None = None)
             value.kind, value.unit, value.unit_text, value.raw = "quantity", unit, unit_text, raw
             return value
 
-    # Several alternatives: "x = 2 or x = -2", "5 or 6".
+    # "6 and 8" lists answers (a set); "x > 1 and x < 3" is one range.
+    parts = _AND.split(text)
+    if len(parts) > 1:
+        items = [read(part, answer_type=None).obj for part in parts]
+        if all(isinstance(item, sp.Basic) and _is_relation(item) for item in items):
+            return Read(kind="relation", obj=sp.And(*items, evaluate=False), raw=raw)
+        if any(not isinstance(item, sp.Basic) or _is_relation(item) for item in items):
+            raise ReadError("Joining an inequality with something else by 'and' doesn't make a set.")
+        if all(isinstance(item, sp.Equality) for item in items):
+            return Read(kind="alternatives", obj=items, raw=raw)
+        return Read(kind="set", obj=sp.FiniteSet(*items), raw=raw)
+
+    # Several alternatives: "x = 2 or x = -2", "5 or 6"; "x < -3 or x > 1" is one union.
     parts = _OR.split(text)
     if len(parts) > 1:
         items = [read(part, answer_type=None).obj for part in parts]
+        if any(_is_relation(item) for item in items):
+            if not all(isinstance(item, sp.Basic) and _is_relation(item) for item in items):
+                raise ReadError("Joining an inequality with something else by 'or' doesn't make a set.")
+            return Read(kind="relation", obj=sp.Or(*items, evaluate=False), raw=raw)
         return Read(kind="alternatives", obj=items, raw=raw)
 
     # A system's solution: "x = 2, y = 1".
@@ -124,9 +145,21 @@ def read(text: str, *, answer_type: str | None = None, units: str | None = None)
             answer_type = "interval"
 
     obj, inexact = _parse_structure(text, answer_type)
-    if isinstance(obj, sp.Equality) and isinstance(obj.rhs, sp.FiniteSet):
+    if isinstance(obj, sp.logic.boolalg.BooleanAtom):
+        raise ReadError("That compares two numbers, so it is just true or false: give the answer itself.")
+    if isinstance(obj, sp.Equality) and isinstance(obj.rhs, sp.FiniteSet) and isinstance(obj.lhs, sp.Symbol):
         # x = ±2 means x = 2 or x = -2.
         return Read(kind="alternatives", obj=[sp.Eq(obj.lhs, v) for v in obj.rhs], raw=raw, inexact=inexact)
+    if isinstance(obj, sp.Equality) and not _is_value(obj.rhs):
+        if not isinstance(obj.lhs, sp.Symbol):
+            raise ReadError("Only a name can stand before '=' when a list, set or interval follows it.")
+        rhs_text = text.split("=", 1)[1].strip()
+        if isinstance(obj.rhs, sp.Tuple) and not rhs_text.startswith(("(", "\\left(", "[")):
+            # n = 1, 2, 3 lists the values n can take, like n = 1 or n = 2 or n = 3.
+            equations = [sp.Eq(obj.lhs, v, evaluate=False) for v in obj.rhs]
+            return Read(kind="alternatives", obj=equations, raw=raw, inexact=inexact)
+        # D = (0, 1), A = {1, 2}: a named answer; the name is a label, the value is what is judged.
+        obj = obj.rhs
     result = Read(
         kind=_kind(obj, answer_type), obj=obj, raw=raw, inexact=inexact, percent=percent, degrees=degrees
     )
@@ -141,6 +174,41 @@ def read(text: str, *, answer_type: str | None = None, units: str | None = None)
     if degrees:
         result.obj = result.obj * sp.pi / 180
     return result
+
+
+def _is_relation(obj: Any) -> bool:
+    """An inequality (or a chain of them), not an equation."""
+    return isinstance(obj, sp.And | sp.Or) or (isinstance(obj, sp.Rel) and not isinstance(obj, sp.Equality))
+
+
+def _is_value(obj: Any) -> bool:
+    """A number or an expression: what arithmetic and '=' can be used with."""
+    return isinstance(obj, sp.Expr) and not isinstance(obj, sp.Tuple | sp.MatrixBase)
+
+
+# What SymPy raises when a well-formed string builds a meaningless object (pi/(1, 2), |(1, y)|,
+# (1, 2) < 3): the answer is unreadable, not the checker broken.
+_MEANINGLESS = (
+    TypeError,
+    AttributeError,
+    ValueError,
+    IndexError,
+    KeyError,
+    NotImplementedError,
+    sp.SympifyError,
+)
+
+
+def read_safely(text: str, *, answer_type: str | None = None, units: str | None = None) -> Read:
+    try:
+        return read(text, answer_type=answer_type, units=units)
+    except ReadError:
+        raise
+    except _MEANINGLESS as exc:
+        raise ReadError(
+            "I couldn't make sense of that as maths: check that lists, sets and brackets are used "
+            "the usual way."
+        ) from exc
 
 
 def _number_text(raw: str) -> str | None:
@@ -186,6 +254,33 @@ def _parse_structure(text: str, answer_type: str | None) -> tuple[Any, bool]:
                 built.append(value)
             entries.append(built)
         return sp.Matrix(entries), inexact
+    # a ± b typed as text: both values (inside a set, both elements).
+    if "±" in text:
+        if text.startswith("{") and text.endswith("}"):
+            elements = []
+            for part in _split_top(text[1:-1].strip()):
+                value, part_inexact = _parse_structure(part, None)
+                inexact |= part_inexact
+                if isinstance(value, sp.Equality) and isinstance(value.rhs, sp.FiniteSet):
+                    value = value.rhs
+                elements.extend(value if isinstance(value, sp.FiniteSet) else [value])
+            return sp.FiniteSet(*elements), inexact
+        (plus, plus_inexact), (minus, minus_inexact) = (
+            _parse_structure(text.replace("±", "+"), None),
+            _parse_structure(text.replace("±", "-"), None),
+        )
+        if isinstance(plus, sp.Equality) and isinstance(minus, sp.Equality) and plus.lhs == minus.lhs:
+            return sp.Eq(plus.lhs, sp.FiniteSet(plus.rhs, minus.rhs), evaluate=False), plus_inexact
+        if not (_is_value(plus) and _is_value(minus)):
+            raise ReadError("I can only read ± in front of a value, like x = 3 ± 2.")
+        return sp.FiniteSet(plus, minus), plus_inexact or minus_inexact
+    # Unions of intervals typed as text: (-oo, 1) U (2, oo).
+    pieces = [piece for piece in _UNION.split(text) if piece.strip()]
+    if len(pieces) > 1:
+        sets = [_parse_structure(piece.strip(), "interval") for piece in pieces]
+        if not all(isinstance(value, sp.Set) for value, _ in sets):
+            raise ReadError("Only sets and intervals can be joined with U.")
+        return sp.Union(*[value for value, _ in sets]), any(i for _, i in sets)
     # Sets {1, 2}
     if text.startswith("{") and text.endswith("}"):
         inner = text[1:-1].strip()
@@ -215,15 +310,17 @@ def _parse_structure(text: str, answer_type: str | None) -> tuple[Any, bool]:
     # Relations: equations and inequalities (chains allowed).
     pieces = re.split(r"(<=|>=|!=|<|>|=)", text)
     if len(pieces) > 1:
-        if "!=" in pieces:
-            raise ReadError("I can't check a 'not equal' answer.")
-        sides = [parse_plain(piece) for piece in pieces[::2]]
+        sides = [_parse_structure(piece, None) for piece in pieces[::2]]
+        if len(sides) > 2 and not all(_is_value(side) for side, _ in sides):
+            raise ReadError("A chain like a < b < c can only compare numbers and expressions.")
         inexact = any(i for _, i in sides)
         ops = pieces[1::2]
         relations = []
         for (left, _), op, (right, _) in zip(sides, ops, sides[1:], strict=False):
+            if op != "=" and not (_is_value(left) and _is_value(right)):
+                raise ReadError(f"'{op}' can only compare numbers and expressions.")
             relations.append(
-                {"=": sp.Eq, "<": sp.Lt, "<=": sp.Le, ">": sp.Gt, ">=": sp.Ge}[op](
+                {"=": sp.Eq, "!=": sp.Ne, "<": sp.Lt, "<=": sp.Le, ">": sp.Gt, ">=": sp.Ge}[op](
                     left, right, evaluate=False
                 )
             )
@@ -267,23 +364,6 @@ def _kind(obj: Any, answer_type: str | None) -> str:
 
 
 # --- comparing ------------------------------------------------------------------------------------
-
-
-class Verdict(dict):
-    pass
-
-
-def verdict(
-    equivalent: bool, status: str, comparator: str, reason: str, interpreted: str, numeric_only: bool = False
-) -> dict[str, Any]:
-    return {
-        "equivalent": equivalent,
-        "status": status,
-        "comparator": comparator,
-        "reason": reason,
-        "interpreted_as": interpreted,
-        "numeric_only": numeric_only,
-    }
 
 
 def _num(value: Any) -> complex:
@@ -355,39 +435,39 @@ def compare_numbers(gold: Read, answer: Read, options: dict[str, Any]) -> dict[s
                 rounded, value, exact=False, tolerance=1e-9
             )
             if not close:
-                return verdict(False, "incorrect", "number", "That value isn't right.", interpreted)
+                return verdict(False, Status.INCORRECT, "number", "That value isn't right.", interpreted)
             if given != int(sig_figs):
                 return verdict(
                     False,
-                    "wrong_precision",
+                    Status.WRONG_PRECISION,
                     "number",
                     f"The value is right, but it is given to {given} significant figures and {sig_figs} were asked.",
                     interpreted,
                 )
             return verdict(
-                True, "correct", "number", f"Correct, to {sig_figs} significant figures.", interpreted
+                True, Status.CORRECT, "number", f"Correct, to {sig_figs} significant figures.", interpreted
             )
         given_places = decimal_places(answer.raw)
         rounded = round(target, int(places))
         if abs(value - rounded) > 0.5 * 10 ** -int(places) * 1.0001:
-            return verdict(False, "incorrect", "number", "That value isn't right.", interpreted)
+            return verdict(False, Status.INCORRECT, "number", "That value isn't right.", interpreted)
         if given_places != int(places):
             return verdict(
                 False,
-                "wrong_precision",
+                Status.WRONG_PRECISION,
                 "number",
                 f"The value is right, but it has {given_places} decimal places and {places} were asked.",
                 interpreted,
             )
-        return verdict(True, "correct", "number", f"Correct, to {places} decimal places.", interpreted)
+        return verdict(True, Status.CORRECT, "number", f"Correct, to {places} decimal places.", interpreted)
     if numbers_equal(gold.obj, answer.obj, exact=exact, tolerance=tol, absolute=absolute):
         if exact or (
             not gold.inexact
             and answer.inexact
             and numbers_equal(gold.obj, answer.obj, exact=False, tolerance=1e-12)
         ):
-            return verdict(True, "correct", "number", "Correct.", interpreted)
-        return verdict(True, "correct", "number", "Correct (within the allowed rounding).", interpreted)
+            return verdict(True, Status.CORRECT, "number", "Correct.", interpreted)
+        return verdict(True, Status.CORRECT, "number", "Correct (within the allowed rounding).", interpreted)
     reason = "That value isn't right."
     if (
         gold.percent
@@ -397,7 +477,7 @@ def compare_numbers(gold: Read, answer: Read, options: dict[str, Any]) -> dict[s
         reason = "That's the number of percent: add the % sign, or write it as a decimal."
     elif exact and numbers_equal(gold.obj, answer.obj, exact=False, tolerance=tol):
         reason = "Close, but an exact answer was expected: keep fractions and roots exact."
-    return verdict(False, "incorrect", "number", reason, interpreted)
+    return verdict(False, Status.INCORRECT, "number", reason, interpreted)
 
 
 def _random_points(symbols: list[sp.Symbol], count: int) -> list[dict[sp.Symbol, float]]:
@@ -412,6 +492,17 @@ def _random_points(symbols: list[sp.Symbol], count: int) -> list[dict[sp.Symbol,
     return points
 
 
+def _finite_complex(value: Any) -> complex | None:
+    """The value as a finite complex number, or None (undefined there, infinite, or not a number)."""
+    try:
+        z = complex(sp.N(value, 20))
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+        return None
+    if z != z or abs(z) == float("inf"):
+        return None
+    return z
+
+
 def expressions_equal(gold: Any, answer: Any) -> tuple[bool, bool]:
     """(equal, numeric_only)."""
     difference = sp.simplify(gold - answer)
@@ -420,8 +511,8 @@ def expressions_equal(gold: Any, answer: Any) -> tuple[bool, bool]:
     symbols = sorted(gold.free_symbols | answer.free_symbols, key=lambda s: s.name)
     checked = 0
     for point in _random_points(symbols, 12):
-        g, a = complex(sp.N(gold.subs(point), 20)), complex(sp.N(answer.subs(point), 20))
-        if any(map(lambda z: z != z or abs(z) == float("inf"), (g, a))):
+        g, a = _finite_complex(gold.subs(point)), _finite_complex(answer.subs(point))
+        if g is None or a is None:
             continue
         checked += 1
         if abs(g - a) > 1e-9 * max(1.0, abs(g), abs(a)):
@@ -438,11 +529,11 @@ def compare_expressions(gold: Read, answer: Read) -> dict[str, Any]:
     equal, numeric_only = expressions_equal(gold.obj, answer.obj)
     if equal:
         reason = "Correct (checked at many values of the variables)." if numeric_only else "Correct."
-        return verdict(True, "correct", "expression", reason, interpreted, numeric_only)
+        return verdict(True, Status.CORRECT, "expression", reason, interpreted, numeric_only)
     if not answer.obj.free_symbols and gold.obj.free_symbols:
         return verdict(
             False,
-            "incorrect",
+            Status.INCORRECT,
             "expression",
             "An expression with letters was expected, not just a number.",
             interpreted,
@@ -451,7 +542,7 @@ def compare_expressions(gold: Read, answer: Read) -> dict[str, Any]:
     if missing and not answer.obj.free_symbols - gold.obj.free_symbols:
         names = ", ".join(sorted(s.name for s in missing))
         reason = f"That expression isn't right: the answer should involve {names}."
-    return verdict(False, "incorrect", "expression", reason, interpreted)
+    return verdict(False, Status.INCORRECT, "expression", reason, interpreted)
 
 
 def _solution_set(relation: Any) -> tuple[Any, sp.Symbol] | None:
@@ -525,7 +616,32 @@ def sets_equal(gold: Any, answer: Any, tolerance: float) -> bool:
         return False
 
 
+def _as_pair(value: Any, other: Any) -> Any:
+    """(1, 2) in LaTeX reads as an open interval; next to a point it is the point (1, 2)."""
+    if (
+        isinstance(value, sp.Interval)
+        and isinstance(other, sp.Tuple)
+        and value.left_open
+        and value.right_open
+    ):
+        return sp.Tuple(value.start, value.end)
+    return value
+
+
 def _values_equal(g: Any, a: Any, tolerance: float) -> bool:
+    g, a = _as_pair(g, a), _as_pair(a, g)
+    if isinstance(g, sp.Tuple) or isinstance(a, sp.Tuple):
+        # Points inside a set {(1, 2), (3, 4)}: coordinate by coordinate.
+        return (
+            isinstance(g, sp.Tuple)
+            and isinstance(a, sp.Tuple)
+            and len(g) == len(a)
+            and all(_values_equal(x, y, tolerance) for x, y in zip(g, a, strict=True))
+        )
+    if isinstance(g, sp.Set) or isinstance(a, sp.Set):
+        return isinstance(g, sp.Set) and isinstance(a, sp.Set) and sets_equal(g, a, tolerance)
+    if isinstance(g, sp.Expr) != isinstance(a, sp.Expr):
+        return False
     if isinstance(g, sp.Basic) and isinstance(a, sp.Basic) and not g.free_symbols and not a.free_symbols:
         if g.is_infinite or a.is_infinite:
             return g == a
@@ -549,7 +665,7 @@ def compare(gold: Read, answer: Read, options: dict[str, Any]) -> dict[str, Any]
         if gold.kind == "number":
             return verdict(
                 False,
-                "incorrect",
+                Status.INCORRECT,
                 "number",
                 f"This answer has no units, but you wrote {answer.unit_text}.",
                 interpreted,
@@ -558,7 +674,9 @@ def compare(gold: Read, answer: Read, options: dict[str, Any]) -> dict[str, Any]
         gold = Read(kind="set", obj=_as_values(gold, None) or sp.FiniteSet(*gold.obj), raw=gold.raw)
 
     if answer.kind == "alternatives" and gold.kind in ("number", "expr", "tuple", "matrix", "interval"):
-        return verdict(False, "hedged", "number", "Give one answer, not a choice of answers.", interpreted)
+        return verdict(
+            False, Status.HEDGED, "number", "Give one answer, not a choice of answers.", interpreted
+        )
 
     if gold.kind == "number":
         if answer.kind == "number" and gold.degrees and not answer.degrees and not answer.percent:
@@ -573,14 +691,14 @@ def compare(gold: Read, answer: Read, options: dict[str, Any]) -> dict[str, Any]
         if answer.kind == "expr":
             return verdict(
                 False,
-                "incorrect",
+                Status.INCORRECT,
                 "number",
                 "A number was expected, but your answer has letters in it.",
                 interpreted,
             )
         return verdict(
             False,
-            "incorrect",
+            Status.INCORRECT,
             "number",
             f"A single number was expected, not a {_kind_words(answer.kind)}.",
             interpreted,
@@ -593,7 +711,7 @@ def compare(gold: Read, answer: Read, options: dict[str, Any]) -> dict[str, Any]
             return compare_expressions(gold, Read(kind="expr", obj=answer.obj.rhs, raw=answer.raw))
         return verdict(
             False,
-            "incorrect",
+            Status.INCORRECT,
             "expression",
             f"An expression was expected, not a {_kind_words(answer.kind)}.",
             interpreted,
@@ -604,24 +722,30 @@ def compare(gold: Read, answer: Read, options: dict[str, Any]) -> dict[str, Any]
         symbol = solved[1] if solved else None
         if answer.kind == "equation":
             if _equations_equal(gold.obj, answer.obj):
-                return verdict(True, "correct", "equation", "Correct.", interpreted)
+                return verdict(True, Status.CORRECT, "equation", "Correct.", interpreted)
         if answer.kind in ("equation", "alternatives", "set", "number") and solved is not None:
             if answer.kind in ("number", "set") and not bare_ok:
                 return verdict(
                     False,
-                    "incorrect",
+                    Status.INCORRECT,
                     "equation",
                     f"Write your answer as an equation, like {symbol} = ...",
                     interpreted,
                 )
             values = _as_values(answer, symbol)
             if values is not None and sets_equal(solved[0], values, tol):
-                return verdict(True, "correct", "equation", "Correct: the same solutions.", interpreted)
+                return verdict(True, Status.CORRECT, "equation", "Correct: the same solutions.", interpreted)
             if values is not None and isinstance(solved[0], sp.FiniteSet) and values.is_subset(solved[0]):
                 return verdict(
-                    False, "incorrect", "equation", "Those are solutions, but some are missing.", interpreted
+                    False,
+                    Status.INCORRECT,
+                    "equation",
+                    "Those are solutions, but some are missing.",
+                    interpreted,
                 )
-        return verdict(False, "incorrect", "equation", "That doesn't give the same solutions.", interpreted)
+        return verdict(
+            False, Status.INCORRECT, "equation", "That doesn't give the same solutions.", interpreted
+        )
 
     if gold.kind == "relation":
         gold_set = _solution_set(gold.obj)
@@ -632,8 +756,8 @@ def compare(gold: Read, answer: Read, options: dict[str, Any]) -> dict[str, Any]
         elif answer.kind in ("interval", "set"):
             answer_set = answer.obj
         if gold_set and answer_set is not None and sets_equal(gold_set[0], answer_set, tol):
-            return verdict(True, "correct", "interval", "Correct.", interpreted)
-        return verdict(False, "incorrect", "interval", "That isn't the same set of values.", interpreted)
+            return verdict(True, Status.CORRECT, "interval", "Correct.", interpreted)
+        return verdict(False, Status.INCORRECT, "interval", "That isn't the same set of values.", interpreted)
 
     if gold.kind in ("set", "interval"):
         target = answer.obj
@@ -645,7 +769,7 @@ def compare(gold: Read, answer: Read, options: dict[str, Any]) -> dict[str, Any]
         elif answer.kind == "tuple":
             return verdict(
                 False,
-                "incorrect",
+                Status.INCORRECT,
                 gold.kind,
                 "Order doesn't matter here: write a set with { } or an interval.",
                 interpreted,
@@ -653,7 +777,7 @@ def compare(gold: Read, answer: Read, options: dict[str, Any]) -> dict[str, Any]
         elif answer.kind == "number" and gold.kind == "set" and bare_ok:
             target = sp.FiniteSet(answer.obj)
         if target is not None and isinstance(target, sp.Set) and sets_equal(gold.obj, target, tol):
-            return verdict(True, "correct", gold.kind, "Correct.", interpreted)
+            return verdict(True, Status.CORRECT, gold.kind, "Correct.", interpreted)
         if gold.kind == "interval" and isinstance(target, sp.Interval):
             same_ends = _values_equal(gold.obj.start, target.start, tol) and _values_equal(
                 gold.obj.end, target.end, tol
@@ -661,12 +785,12 @@ def compare(gold: Read, answer: Read, options: dict[str, Any]) -> dict[str, Any]
             if same_ends:
                 return verdict(
                     False,
-                    "incorrect",
+                    Status.INCORRECT,
                     "interval",
                     "The end points are right, but check the brackets: ( ) leaves an end out, [ ] includes it.",
                     interpreted,
                 )
-        return verdict(False, "incorrect", gold.kind, "That isn't the same set of values.", interpreted)
+        return verdict(False, Status.INCORRECT, gold.kind, "That isn't the same set of values.", interpreted)
 
     if gold.kind == "assignments":
         expected = {eq.lhs: eq.rhs for eq in gold.obj}
@@ -674,8 +798,10 @@ def compare(gold: Read, answer: Read, options: dict[str, Any]) -> dict[str, Any]
         if answer.kind == "tuple" and len(answer.obj) == len(expected):
             given = dict(zip(sorted(expected, key=lambda s: s.name), answer.obj, strict=True))
         if set(given) == set(expected) and all(_values_equal(expected[k], given[k], tol) for k in expected):
-            return verdict(True, "correct", "equation", "Correct.", interpreted)
-        return verdict(False, "incorrect", "equation", "Not every unknown has the right value.", interpreted)
+            return verdict(True, Status.CORRECT, "equation", "Correct.", interpreted)
+        return verdict(
+            False, Status.INCORRECT, "equation", "Not every unknown has the right value.", interpreted
+        )
 
     if gold.kind == "tuple":
         if answer.kind == "assignments" and len(answer.obj) == len(gold.obj):
@@ -685,36 +811,40 @@ def compare(gold: Read, answer: Read, options: dict[str, Any]) -> dict[str, Any]
         if answer.kind != "tuple" or len(answer.obj) != len(gold.obj):
             return verdict(
                 False,
-                "incorrect",
+                Status.INCORRECT,
                 "tuple",
                 f"An ordered list of {len(gold.obj)} values was expected.",
                 interpreted,
             )
         if all(_values_equal(g, a, tol) for g, a in zip(gold.obj, answer.obj, strict=True)):
-            return verdict(True, "correct", "tuple", "Correct.", interpreted)
+            return verdict(True, Status.CORRECT, "tuple", "Correct.", interpreted)
         return verdict(
-            False, "incorrect", "tuple", "Not all of the values are right (order matters here).", interpreted
+            False,
+            Status.INCORRECT,
+            "tuple",
+            "Not all of the values are right (order matters here).",
+            interpreted,
         )
 
     if gold.kind == "matrix":
         if answer.kind != "matrix":
-            return verdict(False, "incorrect", "matrix", "A matrix was expected.", interpreted)
+            return verdict(False, Status.INCORRECT, "matrix", "A matrix was expected.", interpreted)
         if gold.obj.shape != answer.obj.shape:
             rows, cols = gold.obj.shape
             return verdict(
                 False,
-                "incorrect",
+                Status.INCORRECT,
                 "matrix",
                 f"The matrix should have {rows} row(s) and {cols} column(s).",
                 interpreted,
             )
         if all(_values_equal(g, a, tol) for g, a in zip(gold.obj, answer.obj, strict=True)):
-            return verdict(True, "correct", "matrix", "Correct.", interpreted)
+            return verdict(True, Status.CORRECT, "matrix", "Correct.", interpreted)
         return verdict(
-            False, "incorrect", "matrix", "The shape is right, but some entries are wrong.", interpreted
+            False, Status.INCORRECT, "matrix", "The shape is right, but some entries are wrong.", interpreted
         )
 
-    return verdict(False, "incorrect", gold.kind, "That isn't the right answer.", interpreted)
+    return verdict(False, Status.INCORRECT, gold.kind, "That isn't the right answer.", interpreted)
 
 
 def _compare_angle(gold: Read, answer: Read, options: dict[str, Any]) -> dict[str, Any]:
@@ -774,18 +904,18 @@ def check(
         same = _normalise_text(gold) == _normalise_text(extract(answer).get("answer") or answer)
         return verdict(
             same,
-            "correct" if same else "incorrect",
+            Status.CORRECT if same else Status.INCORRECT,
             "text",
             "Correct." if same else "That isn't the right choice.",
             answer,
         )
     if len(answer) > MAX_MODEL_TEXT or len(gold) > MAX_MODEL_TEXT:
-        return verdict(False, "unparseable", "none", "That answer is far too long to check.", "")
+        return verdict(False, Status.UNPARSEABLE, "none", "That answer is far too long to check.", "")
     gold_text = _answer_text(gold)
     try:
-        gold_read = read(gold_text, answer_type=answer_type, units=units)
+        gold_read = read_safely(gold_text, answer_type=answer_type, units=units)
     except ReadError as exc:
-        return verdict(False, "bad_key", "none", f"The answer key could not be read: {exc}", "")
+        return verdict(False, Status.BAD_KEY, "none", f"The answer key could not be read: {exc}", "")
     model_output = bool(options.pop("model_output", False))
     if model_output or _looks_like_prose(answer):
         answer_extract = extract(answer)
@@ -794,11 +924,18 @@ def check(
     if answer_extract.get("hedged_answer") and gold_read.kind in _SOLUTION_LIST_KINDS:
         # The key is a list of solutions, so "2 or -2" in one box lists them rather than guesses.
         answer_extract = {"answer": answer_extract["hedged_answer"], "status": "ok"}
-    if answer_extract["status"] in ("none", "hedged") or not answer_extract.get("answer"):
-        status = "hedged" if answer_extract["status"] == "hedged" else "no_answer"
+    joined = answer_extract.get("joined")
+    if joined and gold_read.kind in (*_SOLUTION_LIST_KINDS, "tuple"):
+        # Several boxes side by side answer a list key: read them as the list.
+        text = " and ".join(f"{{{part}}}" if "," in part and "(" not in part else part for part in joined)
+        if gold_read.kind == "tuple":
+            text = "(" + ", ".join(joined) + ")"
+        answer_extract = {"answer": text, "status": "ok"}
+    if answer_extract["status"] in ("none", Status.HEDGED) or not answer_extract.get("answer"):
+        status = Status.HEDGED if answer_extract["status"] == Status.HEDGED else Status.NO_ANSWER
         reason = (
             "Give one answer, not a choice of answers."
-            if status == "hedged"
+            if status == Status.HEDGED
             else "I couldn't find a final answer."
         )
         return verdict(False, status, "none", reason, "")
@@ -811,11 +948,11 @@ def check(
         # "1,000" is a number with a thousands separator here, not the pair (1, 0).
         answer_extract = {**answer_extract, "answer": answer_extract["answer"].replace(",", "")}
     try:
-        answer_read = read(
+        answer_read = read_safely(
             answer_extract["answer"], answer_type="quantity" if expect_units else answer_type, units=units
         )
     except ReadError as exc:
-        return verdict(False, "unparseable", "none", str(exc), "")
+        return verdict(False, Status.UNPARSEABLE, "none", str(exc), "")
     return compare(gold_read, answer_read, options)
 
 
@@ -885,11 +1022,11 @@ def substitute(problem: str, answer: str) -> dict[str, Any]:
                 equations.append(value)
     found = extract(answer) if _looks_like_prose(answer) else {"answer": answer, "status": "ok"}
     if not found.get("answer"):
-        return verdict(False, "no_answer", "substitution", "I couldn't find a final answer.", "")
+        return verdict(False, Status.NO_ANSWER, "substitution", "I couldn't find a final answer.", "")
     if not equations:
         return verdict(
             False,
-            "not_verified",
+            Status.NOT_VERIFIED,
             "substitution",
             "There is no answer key and no equation to check the answer against.",
             "",
@@ -897,7 +1034,7 @@ def substitute(problem: str, answer: str) -> dict[str, Any]:
     try:
         claim = read(found["answer"])
     except ReadError as exc:
-        return verdict(False, "unparseable", "substitution", str(exc), "")
+        return verdict(False, Status.UNPARSEABLE, "substitution", str(exc), "")
     symbols = sorted(set().union(*(eq.free_symbols for eq in equations)), key=lambda s: s.name)
     assignments: list[dict[sp.Symbol, Any]] = []
     if len(symbols) == 1:
@@ -905,7 +1042,7 @@ def substitute(problem: str, answer: str) -> dict[str, Any]:
         if values is None or not isinstance(values, sp.FiniteSet):
             return verdict(
                 False,
-                "not_verified",
+                Status.NOT_VERIFIED,
                 "substitution",
                 "The answer isn't a value I can put back into the equation.",
                 claim.latex(),
@@ -922,7 +1059,7 @@ def substitute(problem: str, answer: str) -> dict[str, Any]:
         if set(mapping) != set(symbols):
             return verdict(
                 False,
-                "not_verified",
+                Status.NOT_VERIFIED,
                 "substitution",
                 "Give a value for every unknown to check the answer.",
                 claim.latex(),
@@ -934,14 +1071,14 @@ def substitute(problem: str, answer: str) -> dict[str, Any]:
             if not difference.is_number or abs(complex(difference)) > 1e-9:
                 return verdict(
                     False,
-                    "incorrect",
+                    Status.INCORRECT,
                     "substitution",
                     "Putting the answer back into the equation doesn't make both sides equal.",
                     claim.latex(),
                 )
     return verdict(
         True,
-        "verified_by_substitution",
+        Status.VERIFIED_BY_SUBSTITUTION,
         "substitution",
         "Checked by putting the answer back into the problem.",
         claim.latex(),
@@ -969,6 +1106,9 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
             result = substitute(job["problem"], job["answer"])
         elif kind == "ping":
             result = {"pong": True}
+        elif kind == "crash":
+            # Only the tests send this: a bug inside a job, to prove it comes back as `error`.
+            raise RuntimeError("a deliberate crash")
         elif kind == "spin":
             # Only the pool's own tests send this: a job that never finishes, to prove the kill.
             while True:
@@ -976,8 +1116,10 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
         else:
             raise ValueError(f"unknown job {kind!r}")
     except ReadError as exc:
-        result = verdict(False, "unparseable", "none", str(exc), "")
+        result = verdict(False, Status.UNPARSEABLE, "none", str(exc), "")
     except (RecursionError, MemoryError):
-        result = verdict(False, "unparseable", "none", "That answer is too complicated to check.", "")
+        result = verdict(False, Status.UNPARSEABLE, "none", "That answer is too complicated to check.", "")
+    except Exception as exc:  # noqa: BLE001 - a bug of ours: reported as one, never as a timeout
+        result = crashed(exc)
     result["ms"] = round((time.perf_counter() - started) * 1000, 2)
     return result

@@ -62,13 +62,43 @@ def _found(answer: str, status: str, candidates: list[str]) -> dict[str, Any]:
     return {"answer": answer, "status": status, "candidates": candidates}
 
 
+# What may stand between boxes that together give one answer: "\boxed{1} and \boxed{2}".
+_LIST_JOIN = re.compile(
+    r"[\s$,;&.]*(?:and|\\text\{\s*and\s*\}|\\quad|\\qquad|,|;)?[\s$,;&.~]*", re.IGNORECASE
+)
+
+
+def _joined_boxes(text: str) -> list[str]:
+    """The last run of boxes that follow each other with only 'and' or a comma between them."""
+    spans = []
+    for match in _BOX.finditer(text):
+        depth, index = 1, match.end()
+        while index < len(text) and depth:
+            depth += {"{": 1, "}": -1}.get(text[index], 0)
+            index += 1
+        if depth == 0:
+            spans.append((match.start(), index, text[match.end() : index - 1].strip()))
+    run = spans[-1:]
+    for earlier in reversed(spans[:-1]):
+        between = text[earlier[1] : run[0][0]]
+        if len(between) > 40 or not _LIST_JOIN.fullmatch(between):
+            break
+        run.insert(0, earlier)
+    return [body for _, _, body in run] if len(run) > 1 else []
+
+
 def _from_boxes(text: str, boxes: list[str]) -> dict[str, Any]:
     distinct = list(dict.fromkeys(re.sub(r"\s+", "", b) for b in boxes))
     if len(distinct) > 1:
         between = text[text.rfind(boxes[-2]) + len(boxes[-2]) : text.rfind(boxes[-1])]
         if _HEDGE.search(f" {between} "):
             return {"answer": None, "status": "hedged", "candidates": boxes}
-    return _found(boxes[-1], "ok" if len(distinct) == 1 else "multiple", boxes)
+    found = _found(boxes[-1], "ok" if len(distinct) == 1 else "multiple", boxes)
+    joined = _joined_boxes(text)
+    if joined:
+        # Used only when the key is a list: then "\boxed{-2} and \boxed{1}" is the list -2, 1.
+        found["joined"] = joined
+    return found
 
 
 def _after_final_answer(text: str) -> str | None:

@@ -301,9 +301,16 @@ class _Builder:
             return _symbol(node.id)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
             operand = self.build(node.operand)
+            if isinstance(operand, sp.Tuple):
+                raise ReadError("A list in brackets can't have a sign in front of it.")
             return -operand if isinstance(node.op, ast.USub) else operand
         if isinstance(node, ast.BinOp):
             left, right = self.build(node.left), self.build(node.right)
+            if not (isinstance(left, sp.Expr) and isinstance(right, sp.Expr)) or sp.Tuple in (
+                type(left),
+                type(right),
+            ):
+                raise ReadError("A list in brackets can't be added, multiplied or raised to a power.")
             if isinstance(node.op, ast.Add):
                 return left + right
             if isinstance(node.op, ast.Sub):

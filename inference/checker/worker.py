@@ -31,12 +31,16 @@ def main() -> None:
         engine,
         preload,  # noqa: F401
     )
+    from inference.checker.verdicts import crashed
 
     channel.write(json.dumps({"ready": True}) + "\n")
     for line in sys.stdin:
-        job = json.loads(line)
-        result = engine.run(job)
-        channel.write(json.dumps(result) + "\n")
+        try:
+            result = engine.run(json.loads(line))
+            reply = json.dumps(result)
+        except Exception as exc:  # noqa: BLE001 - a crash is answered as one, so it is never read as a timeout
+            reply = json.dumps(crashed(exc))
+        channel.write(reply + "\n")
 
 
 if __name__ == "__main__":
