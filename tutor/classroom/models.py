@@ -22,10 +22,21 @@ class User(AbstractUser):
         ADMIN = "admin", "Admin"
 
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.STUDENT)
+    # With TUTOR_TEACHER_SIGNUP = "approval", a teacher who signed up waits for an admin to tick this;
+    # until then the account can do nothing a teacher can.
+    teacher_approved = models.BooleanField(
+        default=True,
+        help_text="A teacher account acts as a teacher only once this is ticked.",
+        verbose_name="approved as teacher",
+    )
 
     @property
     def is_teacher(self) -> bool:
-        return self.role in (self.Role.TEACHER, self.Role.ADMIN)
+        return self.role == self.Role.ADMIN or (self.role == self.Role.TEACHER and self.teacher_approved)
+
+    @property
+    def is_pending_teacher(self) -> bool:
+        return self.role == self.Role.TEACHER and not self.teacher_approved
 
     @property
     def is_student(self) -> bool:

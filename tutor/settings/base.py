@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "tutor.tutoring",
     "tutor.reports",
     "tutor.limits",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -48,6 +49,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "tutor.errors.ApplicationErrorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a login refused for too many wrong passwords into our page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tutor.urls"
@@ -177,6 +180,11 @@ TUTOR_REQUESTS_PER_MINUTE = env_int("TUTOR_REQUESTS_PER_MINUTE", 10, minimum=1)
 
 # --- Auth -------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "classroom.User"
+# The first refuses logins while an account or a client is locked out (tutor/settings/security.py).
+AUTHENTICATION_BACKENDS = [
+    "tutor.classroom.security.LoginLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -217,3 +225,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.channels.server": {"level": "WARNING"}},
 }
+
+# Abuse limits and proxy trust (logins, sign-up, join codes, reports, audits): tutor/settings/security.py
+from .security import *  # noqa: E402, F403
