@@ -3,6 +3,8 @@ the admin's, sign-up floods, and who gets to be a teacher."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -116,3 +118,103 @@ def test_an_admin_unlocks_an_account_and_the_student_logs_in() -> None:
 
     student = Client()
     assert try_login(student, "ada", GOOD).status_code == 302
+
+
+def sign_up(client: Client, username: str, role: str = "student", *, ip: str = "203.0.113.7", **extra: str):
+    data = {
+        "username": username,
+        "first_name": "",
+        "password1": "a-long-unusual-passphrase",
+        "password2": "a-long-unusual-passphrase",
+        "role": role,
+        "join_code": "",
+        **extra,
+    }
+    return client.post(reverse("signup"), data, REMOTE_ADDR=ip)
+
+
+def test_a_signup_flood_from_one_client_is_refused_with_a_sentence() -> None:
+    bot = Client()
+    # 100 tries an hour from one address fit a whole class signing up at once.
+    for n in range(100):
+        assert sign_up(bot, f"probe{n}", password2="mismatch").status_code == 200
+    response = sign_up(bot, "bot-account")
+    assert response.status_code == 429
+    assert "too many sign-ups from your network" in text(response)
+    assert int(response["Retry-After"]) <= 3600
+    assert not User.objects.filter(username="bot-account").exists()
+
+    # Someone at another address is unaffected.
+    assert sign_up(Client(), "sam", ip="192.0.2.50").status_code == 302
+
+
+def test_taken_usernames_are_told_as_sign_up_must_but_login_does_not_tell() -> None:
+    """Decision (docs/security.md): sign-up has to say a username is taken; that answer is
+    throttled per client. Login and lockout pages read the same for real and made-up names."""
+    factories.make_student(username="ada")
+    taken = sign_up(Client(), "ada")
+    assert "A user with that username already exists." in text(taken)
+    real = try_login(Client(), "ada", "wrong")
+    made_up = try_login(Client(), "nobody-by-this-name", "wrong")
+
+    def page(response, username: str) -> str:
+        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", text(response)).replace(username, "")
+
+    assert page(real, "ada") == page(made_up, "nobody-by-this-name")
+
+
+def test_with_approval_a_new_teacher_waits_for_an_admin(settings) -> None:
+    settings.TUTOR_TEACHER_SIGNUP = "approval"
+    teacher = Client()
+    response = sign_up(teacher, "mrs_lee", "teacher")
+    assert response.status_code == 302
+    home = teacher.get(reverse("home"))
+    assert "an admin must approve it as a teacher account" in text(home)
+    refused = teacher.post(reverse("classroom_create"), {"name": "Algebra 9"})
+    assert refused.status_code == 403
+    assert teacher.get(reverse("problem_set_upload")).status_code == 403
+
+    admin = factories.make_user(username="root", role=User.Role.ADMIN, is_staff=True, is_superuser=True)
+    staff = Client()
+    staff.force_login(admin)
+    lee = User.objects.get(username="mrs_lee")
+    done = staff.post(
+        reverse("admin:classroom_user_changelist"),
+        {"action": "approve_teachers", "_selected_action": [lee.pk]},
+        follow=True,
+    )
+    assert "Approved 1 teacher." in text(done)
+    created = teacher.post(reverse("classroom_create"), {"name": "Algebra 9"})
+    assert created.status_code == 302
+    assert "Algebra 9" in text(teacher.get(reverse("home")))
+
+
+def test_with_closed_signup_nobody_signs_up_as_a_teacher(settings) -> None:
+    settings.TUTOR_TEACHER_SIGNUP = "closed"
+    page = Client().get(reverse("signup"))
+    assert "I'm a teacher" not in text(page)
+    response = sign_up(Client(), "mrs_lee", "teacher")
+    assert response.status_code == 200
+    assert "Teacher accounts on this site are set up by an admin" in text(response)
+    assert not User.objects.filter(username="mrs_lee").exists()
+    assert sign_up(Client(), "sam", "student").status_code == 302
+
+
+def test_the_demo_lets_teachers_sign_up_and_production_asks_for_approval() -> None:
+    from tests.test_config import run_django
+
+    code = "from django.conf import settings as s;print(s.TUTOR_TEACHER_SIGNUP)"
+    dev = run_django("tutor.settings.dev", "shell", "--no-imports", "-c", code)
+    assert dev.stdout.split() == ["open"], dev.stderr
+    prod = run_django(
+        "tutor.settings.production",
+        "shell",
+        "--no-imports",
+        "-c",
+        code,
+        env={"DJANGO_SECRET_KEY": "k" * 50, "DJANGO_ALLOWED_HOSTS": "tutor.example.org"},
+    )
+    assert prod.stdout.split() == ["approval"], prod.stderr
+    wrong = run_django("tutor.settings.dev", "check", env={"TUTOR_TEACHER_SIGNUP": "maybe"})
+    assert wrong.returncode != 0
+    assert "TUTOR_TEACHER_SIGNUP must be 'open', 'approval' or 'closed'" in wrong.stderr

@@ -14,6 +14,12 @@ urlpatterns = [
     path("classes/new/", classroom_views.classroom_create, name="classroom_create"),
     path("classes/join/", classroom_views.classroom_join, name="classroom_join"),
     path("classes/<int:pk>/", classroom_views.classroom_detail, name="classroom_detail"),
+    path("classes/<int:pk>/new-code/", classroom_views.classroom_rotate_code, name="classroom_rotate_code"),
+    path(
+        "classes/<int:pk>/students/<int:student_id>/remove/",
+        classroom_views.classroom_remove_student,
+        name="classroom_remove_student",
+    ),
     path("sets/<int:pk>/", problem_views.problem_set_detail, name="problem_set_detail"),
     path("problems/<int:pk>/", problem_views.problem_detail, name="problem_detail"),
     path("", include("tutor.problems.urls")),

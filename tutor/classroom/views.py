@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -9,32 +10,57 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from tutor.errors import ApplicationError
+from tutor.limits.services import throttle_hit
+
 from . import selectors, services
 from .forms import ClassroomForm, JoinForm, SignupForm
+from .limits import signup_limit
+from .security import client_key
+
+PENDING_TEACHER = (
+    "Your account is ready. Before you can create classes or upload problem sets, an admin must "
+    "approve it as a teacher account. Ask your school's admin; this page will show your classes once "
+    "that's done."
+)
 
 
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("home")
-    form = SignupForm(request.POST or None)
+    mode = settings.TUTOR_TEACHER_SIGNUP
+    form = SignupForm(request.POST or None, teacher_signup=mode)
+    if request.method == "POST":
+        # Every try counts, good or bad: it also bounds how fast anyone can ask "is this username
+        # taken?", the one thing sign-up can't help telling.
+        throttle_hit(signup_limit(), key=client_key(request))
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
-            user = services.user_create(
-                username=form.cleaned_data["username"],
-                password=form.cleaned_data["password1"],
-                role=form.cleaned_data["role"],
-                first_name=form.cleaned_data["first_name"],
-            )
+            try:
+                user = services.user_create(
+                    username=form.cleaned_data["username"],
+                    password=form.cleaned_data["password1"],
+                    role=form.cleaned_data["role"],
+                    first_name=form.cleaned_data["first_name"],
+                    teacher_signup=mode,
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc.messages[0])
+                return render(request, "registration/signup.html", {"form": form})
             code = form.cleaned_data["join_code"]
             joined = None
             if code and user.is_student:
                 try:
-                    joined = services.classroom_join(student=user, code=code)
+                    joined = services.classroom_join(student=user, code=code, client=client_key(request))
                 except ValidationError as exc:
                     messages.warning(request, f"Your account is ready, but: {exc.messages[0]}")
+                except ApplicationError as exc:
+                    messages.warning(request, f"Your account is ready, but: {exc.message}")
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         if joined:
             messages.success(request, f"Welcome! You joined {joined.name}.")
+        elif user.is_pending_teacher:
+            messages.info(request, PENDING_TEACHER)
         else:
             messages.success(request, "Welcome! Your account is ready.")
         return redirect("home")
@@ -56,6 +82,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "class_form": ClassroomForm(),
         "problem_sets": selectors.problem_set_list_for(user=user) if user.is_teacher else [],
         "join_form": JoinForm(),
+        "pending_teacher": PENDING_TEACHER if user.is_pending_teacher else "",
     }
     return render(request, "classroom/home.html", context)
 
@@ -80,7 +107,9 @@ def classroom_join(request: HttpRequest) -> HttpResponse:
     form = JoinForm(request.POST)
     if form.is_valid():
         try:
-            classroom = services.classroom_join(student=request.user, code=form.cleaned_data["code"])
+            classroom = services.classroom_join(
+                student=request.user, code=form.cleaned_data["code"], client=client_key(request)
+            )
         except ValidationError as exc:
             messages.error(request, exc.messages[0])
         else:
@@ -100,3 +129,36 @@ def classroom_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "classroom/classroom_detail.html",
         {"classroom": classroom, "assignments": assignments, "students": students},
     )
+
+
+def _taught_classroom(request: HttpRequest, pk: int):
+    # 404 for classes that aren't yours, as on the class page.
+    if not request.user.is_teacher:
+        raise PermissionDenied("This page is for teachers.")
+    return get_object_or_404(selectors.classroom_list_for(user=request.user), pk=pk)
+
+
+@login_required
+@require_POST
+def classroom_rotate_code(request: HttpRequest, pk: int) -> HttpResponse:
+    classroom = _taught_classroom(request, pk)
+    code = services.classroom_rotate_join_code(teacher=request.user, classroom=classroom)
+    messages.success(
+        request, f"New class code: {code}. The old code no longer works; students already in the class stay."
+    )
+    return redirect("classroom_detail", pk=classroom.pk)
+
+
+@login_required
+@require_POST
+def classroom_remove_student(request: HttpRequest, pk: int, student_id: int) -> HttpResponse:
+    classroom = _taught_classroom(request, pk)
+    student = services.classroom_remove_student(
+        teacher=request.user, classroom=classroom, student_id=student_id
+    )
+    messages.success(
+        request,
+        f"{student.display_name} is no longer in {classroom.name}. They could join again with the class "
+        "code: give the class a new code if they shouldn't.",
+    )
+    return redirect("classroom_detail", pk=classroom.pk)

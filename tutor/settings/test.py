@@ -9,6 +9,7 @@ import uuid
 from .base import *  # noqa: F403
 from .base import BASE_DIR, CHANNEL_LAYERS, DATABASES, REDIS_URL
 from .env import env_float, env_str
+from .security import teacher_signup_from_env
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-not-for-production"  # noqa: S105
@@ -31,6 +32,8 @@ if REDIS_URL:
 TUTOR_GENERATION = env_str("TUTOR_GENERATION", "inprocess")
 OLLAMA_READ_TIMEOUT = env_float("OLLAMA_READ_TIMEOUT", 2.0)
 OLLAMA_CONNECT_TIMEOUT = env_float("OLLAMA_CONNECT_TIMEOUT", 2.0)
+# As in the demo; tests of "approval" and "closed" set it themselves.
+TUTOR_TEACHER_SIGNUP = teacher_signup_from_env("open")
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory: the page tests' server runs in another process and must see the data.
