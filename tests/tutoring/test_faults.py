@@ -16,6 +16,8 @@ import socket
 import subprocess
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -385,3 +387,74 @@ async def test_a_reply_whose_job_died_is_taken_over_when_the_page_is_open(
     stored = await sync_to_async(Message.objects.get)(pk=message_id)
     assert stored.content == shown + continuation
     assert fake_llm.requests[0]["messages"][-1] == {"role": "assistant", "content": shown}
+
+
+# --- Redis restarted under a Celery worker ------------------------------------------------------
+
+
+@contextmanager
+def celery_broker_at(url: str, queue: str) -> Iterator[None]:
+    """Points this process's Celery app (what `generate_reply.delay` publishes with) at the test's
+    own Redis and queue."""
+    from django.conf import settings as django_settings
+
+    from tutor.celery import app
+
+    app.conf.broker_url = url
+    app.conf.task_default_queue = queue
+    app.conf.task_always_eager = False
+    app._pool = None
+    app.amqp._producer_pool = None
+    try:
+        yield
+    finally:
+        app.conf.broker_url = django_settings.CELERY_BROKER_URL
+        app.conf.task_default_queue = django_settings.CELERY_TASK_DEFAULT_QUEUE
+        app._pool = None
+        app.amqp._producer_pool = None
+
+
+async def test_the_worker_survives_a_redis_restart_mid_answer(
+    solutions_allowed: Personas, fake_llm: FakeLLM, private_redis: PrivateRedis, settings, tmp_path: Path
+) -> None:
+    """Production shape: the answer runs in a Celery worker (`--pool=threads`) whose broker and
+    channel layer are a Redis that is killed and restarted mid-answer. The answer finishes whole,
+    the worker is still running afterwards, and the next student's question is answered."""
+    if not os.environ.get("DATABASE_URL"):
+        services_missing("PostgreSQL (a worker process shares the test database)")
+    from tests.worker import celery_worker
+
+    personas = solutions_allowed
+    settings.TUTOR_GENERATION = "celery"
+    fake_llm.reply(solution_tokens(LONG), tokens_per_second=60)
+    fake_llm.reply(solution_tokens(CORRECT), tokens_per_second=60)
+    queue = f"tutor-test-{uuid.uuid4().hex[:8]}"
+    log_path = tmp_path / "worker.log"
+    extra_env = {"REDIS_URL": private_redis.url, "CELERY_BROKER_URL": private_redis.url}
+    with (
+        celery_broker_at(private_redis.url, queue),
+        celery_worker(ollama_host=fake_llm.url, log_path=log_path, queue=queue, extra_env=extra_env) as (
+            worker,
+            _,
+        ),
+    ):
+        async with socket_for(personas.student) as ws:
+            message_id, frames = await ask_and_read_ten_deltas(ws, personas.problem.pk, limit=15)
+            for _ in range(2):  # twice: a worker once came back from the first restart only
+                private_redis.kill()
+                await asyncio.sleep(1.0)
+                private_redis.start()
+                await asyncio.sleep(1.5)
+            await read_until(ws, frames, done(message_id), limit=40)
+        assert_whole_answer(frames, LONG)
+        # The worker outlives the restart (it used to exit once the running answer finished)...
+        await asyncio.sleep(3)
+        assert worker.poll() is None, f"the worker exited:\n{log_path.read_text()[-3000:]}"
+        # ...and takes the next student's question.
+        async with socket_for(personas.classmate) as ws:
+            next_id = await open_and_ask(ws, personas.problem.pk)
+            next_frames: list[dict] = []
+            await read_until(ws, next_frames, done(next_id), limit=30)
+        assert_whole_answer(next_frames, CORRECT)
+        assert worker.poll() is None, f"the worker exited:\n{log_path.read_text()[-3000:]}"
+    assert "Unrecoverable error" not in log_path.read_text()
