@@ -2,19 +2,19 @@
 
 Everything that touches SymPy, latex2sympy or math-verify runs in a pool of killable child
 processes (see sandbox.py); these functions only send jobs and receive plain data. They are
-thread-safe, and each has an async twin for use from consumers and generation jobs.
+thread-safe, and each has an async twin for use from consumers and generation jobs. `owner=`
+("user:12") names whose check it is: the pool shares its workers fairly between owners.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import threading
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .sandbox import CheckerPool
+from .sandbox import ANSWERS, TUTOR, CheckerPool
 from .verdicts import NOT_JUDGED, Status
 
 logger = logging.getLogger(__name__)
@@ -83,23 +83,43 @@ _pool: CheckerPool | None = None
 _pool_lock = threading.Lock()
 
 
+def _env_number(name: str, default: float, kind: type = float) -> Any:
+    raw = os.environ.get(name, "").strip()
+    try:
+        value = kind(raw) if raw else default
+    except ValueError as exc:
+        raise ValueError(f"{name}={raw!r} is not a number.") from exc
+    if value < 0:
+        raise ValueError(f"{name}={raw!r} can't be negative.")
+    return value
+
+
 def pool() -> CheckerPool:
     global _pool
     if _pool is None:
         with _pool_lock:
             if _pool is None:
                 _pool = CheckerPool(
-                    size=int(os.environ.get("CHECKER_WORKERS", "2")),
-                    timeout=float(os.environ.get("CHECKER_TIMEOUT", "2.0")),
+                    size=_env_number("CHECKER_WORKERS", 2, int),
+                    timeout=_env_number("CHECKER_TIMEOUT", 2.0),
+                    tutor_size=_env_number("CHECKER_TUTOR_WORKERS", 1, int),
+                    spares=_env_number("CHECKER_SPARES", 1, int),
+                    slow_window=_env_number("CHECKER_SLOW_WINDOW", 60.0),
                 )
     return _pool
 
 
+def preview_timeout() -> float:
+    """Previews only read the answer, so they get a shorter bound than checks."""
+    return _env_number("CHECKER_PREVIEW_TIMEOUT", 1.0)
+
+
 def warm_up() -> None:
-    """Start the pool's processes in the background (they take about half a second to import)."""
+    """Start both lanes' processes in the background (they take about a second to import)."""
     if os.environ.get("CHECKER_WARM_UP", "1") == "0":
         return
-    threading.Thread(target=lambda: pool().run({"kind": "ping"}, use_cache=False), daemon=True).start()
+    pool().warm(ANSWERS)
+    pool().warm(TUTOR)
 
 
 def shutdown_pool() -> None:
@@ -130,58 +150,7 @@ def _verdict(result: dict[str, Any]) -> Verdict:
     )
 
 
-def check_answer(
-    *,
-    gold: str,
-    answer: str,
-    answer_type: str | None = None,
-    tolerance: float | None = None,
-    units: str | None = None,
-    options: dict[str, Any] | None = None,
-    use_cache: bool = True,
-) -> Verdict:
-    job = {
-        "kind": "check",
-        "gold": gold,
-        "answer": answer,
-        "answer_type": answer_type or None,
-        "tolerance": tolerance,
-        "units": units or None,
-        "options": options or {},
-    }
-    return _verdict(pool().run(job, use_cache=use_cache))
-
-
-def check_model_output(
-    *,
-    gold: str | None,
-    text: str,
-    problem: str | None = None,
-    answer_type: str | None = None,
-    tolerance: float | None = None,
-    units: str | None = None,
-    options: dict[str, Any] | None = None,
-) -> Verdict:
-    """Extract the model's final answer and check it against the key, or by substitution."""
-    if gold:
-        return check_answer(
-            gold=gold,
-            answer=text,
-            answer_type=answer_type,
-            tolerance=tolerance,
-            units=units,
-            # A model reply always goes through extraction, even when it is one short line.
-            options={**(options or {}), "model_output": True},
-        )
-    return verify_by_substitution(problem=problem or "", answer=text)
-
-
-def verify_by_substitution(*, problem: str, answer: str) -> Verdict:
-    return _verdict(pool().run({"kind": "substitute", "problem": problem, "answer": answer}))
-
-
-def extract_final_answer(text: str) -> Extraction:
-    result = pool().run({"kind": "extract", "text": text})
+def _extraction(result: dict[str, Any]) -> Extraction:
     _reported(result)
     if "candidates" not in result:  # a timeout or a crash in the child
         return Extraction(answer=None, status=str(result.get("status", "none")))
@@ -193,8 +162,7 @@ def extract_final_answer(text: str) -> Extraction:
     )
 
 
-def preview_answer(*, answer: str, answer_type: str | None = None, units: str | None = None) -> Preview:
-    result = pool().run({"kind": "preview", "answer": answer, "answer_type": answer_type, "units": units})
+def _preview(result: dict[str, Any]) -> Preview:
     _reported(result)
     if "ok" not in result:  # a timeout or a crash in the child
         return Preview(ok=False, latex="", message=result.get("reason", "That answer couldn't be read."))
@@ -206,21 +174,172 @@ def preview_answer(*, answer: str, answer_type: str | None = None, units: str | 
     )
 
 
+# Each call is (job, pool options, reader of the child's reply). The lane comes from the function:
+# the tutor's checks of model output have their own workers and never queue behind a student's.
+
+
+def _check_call(
+    *,
+    gold: str,
+    answer: str,
+    answer_type: str | None = None,
+    tolerance: float | None = None,
+    units: str | None = None,
+    options: dict[str, Any] | None = None,
+    use_cache: bool = True,
+    owner: str | None = None,
+    lane: str = ANSWERS,
+) -> tuple[dict[str, Any], dict[str, Any], Any]:
+    job = {
+        "kind": "check",
+        "gold": gold,
+        "answer": answer,
+        "answer_type": answer_type or None,
+        "tolerance": tolerance,
+        "units": units or None,
+        "options": options or {},
+    }
+    return job, {"use_cache": use_cache, "owner": owner, "lane": lane}, _verdict
+
+
+def _model_output_call(
+    *,
+    gold: str | None,
+    text: str,
+    problem: str | None = None,
+    answer_type: str | None = None,
+    tolerance: float | None = None,
+    units: str | None = None,
+    options: dict[str, Any] | None = None,
+    owner: str | None = None,
+) -> tuple[dict[str, Any], dict[str, Any], Any]:
+    if gold:
+        return _check_call(
+            gold=gold,
+            answer=text,
+            answer_type=answer_type,
+            tolerance=tolerance,
+            units=units,
+            # A model reply always goes through extraction, even when it is one short line.
+            options={**(options or {}), "model_output": True},
+            owner=owner,
+            lane=TUTOR,
+        )
+    return _substitution_call(problem=problem or "", answer=text, owner=owner)
+
+
+def _substitution_call(
+    *, problem: str, answer: str, owner: str | None = None
+) -> tuple[dict[str, Any], dict[str, Any], Any]:
+    job = {"kind": "substitute", "problem": problem, "answer": answer}
+    return job, {"owner": owner, "lane": TUTOR}, _verdict
+
+
+def _extract_call(text: str, *, owner: str | None = None) -> tuple[dict[str, Any], dict[str, Any], Any]:
+    return {"kind": "extract", "text": text}, {"owner": owner, "lane": TUTOR}, _extraction
+
+
+def _preview_call(
+    *, answer: str, answer_type: str | None = None, units: str | None = None, owner: str | None = None
+) -> tuple[dict[str, Any], dict[str, Any], Any]:
+    job = {"kind": "preview", "answer": answer, "answer_type": answer_type, "units": units}
+    return job, {"owner": owner, "lane": ANSWERS, "timeout": preview_timeout()}, _preview
+
+
+def _run(call: tuple[dict[str, Any], dict[str, Any], Any]) -> Any:
+    job, how, read = call
+    return read(pool().run(job, **how))
+
+
+async def _arun(call: tuple[dict[str, Any], dict[str, Any], Any]) -> Any:
+    job, how, read = call
+    return read(await pool().arun(job, **how))
+
+
+def check_answer(
+    *,
+    gold: str,
+    answer: str,
+    answer_type: str | None = None,
+    tolerance: float | None = None,
+    units: str | None = None,
+    options: dict[str, Any] | None = None,
+    use_cache: bool = True,
+    owner: str | None = None,
+) -> Verdict:
+    """`owner` ("user:12") is whose check this is: the pool shares its workers fairly by owner."""
+    return _run(
+        _check_call(
+            gold=gold,
+            answer=answer,
+            answer_type=answer_type,
+            tolerance=tolerance,
+            units=units,
+            options=options,
+            use_cache=use_cache,
+            owner=owner,
+        )
+    )
+
+
+def check_model_output(
+    *,
+    gold: str | None,
+    text: str,
+    problem: str | None = None,
+    answer_type: str | None = None,
+    tolerance: float | None = None,
+    units: str | None = None,
+    options: dict[str, Any] | None = None,
+    owner: str | None = None,
+) -> Verdict:
+    """Extract the model's final answer and check it against the key, or by substitution."""
+    return _run(
+        _model_output_call(
+            gold=gold,
+            text=text,
+            problem=problem,
+            answer_type=answer_type,
+            tolerance=tolerance,
+            units=units,
+            options=options,
+            owner=owner,
+        )
+    )
+
+
+def verify_by_substitution(*, problem: str, answer: str, owner: str | None = None) -> Verdict:
+    return _run(_substitution_call(problem=problem, answer=answer, owner=owner))
+
+
+def extract_final_answer(text: str, *, owner: str | None = None) -> Extraction:
+    return _run(_extract_call(text, owner=owner))
+
+
+def preview_answer(
+    *, answer: str, answer_type: str | None = None, units: str | None = None, owner: str | None = None
+) -> Preview:
+    return _run(_preview_call(answer=answer, answer_type=answer_type, units=units, owner=owner))
+
+
+# The async twins await the pool's future: no thread is held while a check waits or runs.
+
+
 async def acheck_answer(**kwargs: Any) -> Verdict:
-    return await asyncio.to_thread(lambda: check_answer(**kwargs))
+    return await _arun(_check_call(**kwargs))
 
 
 async def acheck_model_output(**kwargs: Any) -> Verdict:
-    return await asyncio.to_thread(lambda: check_model_output(**kwargs))
+    return await _arun(_model_output_call(**kwargs))
 
 
-async def aextract_final_answer(text: str) -> Extraction:
-    return await asyncio.to_thread(extract_final_answer, text)
+async def aextract_final_answer(text: str, *, owner: str | None = None) -> Extraction:
+    return await _arun(_extract_call(text, owner=owner))
 
 
 async def apreview_answer(**kwargs: Any) -> Preview:
-    return await asyncio.to_thread(lambda: preview_answer(**kwargs))
+    return await _arun(_preview_call(**kwargs))
 
 
 async def averify_by_substitution(**kwargs: Any) -> Verdict:
-    return await asyncio.to_thread(lambda: verify_by_substitution(**kwargs))
+    return await _arun(_substitution_call(**kwargs))

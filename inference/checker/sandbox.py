@@ -1,33 +1,81 @@
-"""A pool of killable checker processes, usable from threads, asyncio and Celery alike.
+"""A pool of killable checker processes that serves its users fairly, from threads, asyncio and
+Celery alike.
 
 SymPy can hang or eat memory on hostile input (9**9**9**9, (x+1)**20000), and math-verify's
 own timeout only works in a main thread. So every parse and comparison runs in a child
-process with memory and CPU limits; the parent waits at most `timeout` seconds, then kills
-the child and starts a fresh one. Only plain JSON crosses the pipe: no SymPy object ever
-reaches the web process, where printing one can hang too.
+process with memory and CPU limits; the parent waits at most the job's time limit, then kills
+the child and a warm spare takes its place. Only plain JSON crosses the pipe: no SymPy object
+ever reaches the web process, where printing one can hang too.
+
+Fairness (issue 11: six clients sending previews that each ran into the time limit made another
+student's ordinary preview wait 8.5-12.5 s, and the tutor's verification queued behind them):
+
+- Lanes: each has its own workers and queue. "answers" serves students' checks and previews;
+  "tutor" serves the verification of model output, so it never waits behind a student.
+- Within a lane, each owner (a user, "user:12") has its own queue and at most one running job.
+  The next job is the one of the waiting owner who has used the least worker time lately
+  (decayed), so someone sending ordinary answers goes before someone whose answers run for
+  seconds, and a newcomer goes next.
+- An owner whose job timed out lately is "slow": slow owners together may hold all but one of a
+  lane's workers, so one worker is always left for everyone else's ordinary checks.
+- Warm spares: a killed (or recycled) worker is replaced by an already started one at once, and
+  a new spare is started in the background (a cold start costs about 1 s).
+
+Each lane has one thread per worker that takes the next job and waits on its child; callers get
+a `concurrent.futures.Future`, so async code awaits it without holding any thread.
 """
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import json
+import math
 import os
-import queue
 import select
 import subprocess
 import sys
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT = 60.0
 JOBS_PER_WORKER = 500
+# A worker interrupted this often is replaced anyway (its CPU-time limit counts every job).
+INTERRUPTS_PER_WORKER = 20
+# How long past a job's limit the parent waits for the child's own interrupt before killing it.
+HARD_KILL_GRACE = 0.5
+# How fast an owner's past use of the workers is forgotten (seconds, exponential decay).
+USAGE_HALF_LIFE = 30.0
+
+ANSWERS = "answers"
+TUTOR = "tutor"
+ANONYMOUS = "anonymous:"
 
 
 class WorkerDied(RuntimeError):
     pass
+
+
+class PoolShutDown(RuntimeError):
+    pass
+
+
+def timeout_result(ms: float) -> dict[str, Any]:
+    return {
+        "equivalent": False,
+        "status": "timeout",
+        "comparator": "none",
+        "reason": "That answer is too big or complicated to check.",
+        "interpreted_as": "",
+        "numeric_only": False,
+        "ms": round(ms, 2),
+    }
 
 
 class _Worker:
@@ -45,6 +93,7 @@ class _Worker:
         self.buffer = b""
         self.ready = False
         self.jobs = 0
+        self.interrupts = 0
 
     def _read_line(self, deadline: float) -> bytes | None:
         assert self.proc.stdout is not None
@@ -89,82 +138,388 @@ class _Worker:
                 stream.close()
 
 
+@dataclass
+class _Job:
+    job: dict[str, Any]
+    owner: str
+    timeout: float
+    future: Future
+    seq: int
+
+
+@dataclass
+class _Usage:
+    value: float = 0.0
+    at: float = 0.0
+
+    def now(self, now: float) -> float:
+        return self.value * math.pow(0.5, (now - self.at) / USAGE_HALF_LIFE)
+
+
+@dataclass
+class _Lane:
+    """One lane's fair queue; its runner threads take jobs from it."""
+
+    name: str
+    size: int
+    timeout: float
+    cond: threading.Condition = field(default_factory=threading.Condition)
+    waiting: dict[str, deque[_Job]] = field(default_factory=dict)
+    running: set[str] = field(default_factory=set)
+    usage: dict[str, _Usage] = field(default_factory=dict)
+    slow_until: dict[str, float] = field(default_factory=dict)
+    threads: list[threading.Thread] = field(default_factory=list)
+    closed: bool = False
+
+    def _is_slow(self, owner: str, now: float) -> bool:
+        until = self.slow_until.get(owner)
+        if until is None:
+            return False
+        if until <= now:
+            del self.slow_until[owner]
+            return False
+        return True
+
+    def pick(self, now: float) -> _Job | None:
+        """The waiting job to run next, or None if no owner may run one now. Holds `cond`."""
+        slow_running = sum(1 for owner in self.running if self._is_slow(owner, now))
+        # Slow owners may fill all workers but one: that one stays free for ordinary checks.
+        slow_allowed = slow_running < max(1, self.size - 1)
+        best: tuple[float, int, str] | None = None
+        for owner, jobs in self.waiting.items():
+            if owner in self.running or (not slow_allowed and self._is_slow(owner, now)):
+                continue
+            usage = self.usage[owner].now(now) if owner in self.usage else 0.0
+            rank = (usage, jobs[0].seq, owner)
+            if best is None or rank < best:
+                best = rank
+        if best is None:
+            return None
+        owner = best[2]
+        jobs = self.waiting[owner]
+        item = jobs.popleft()
+        if not jobs:
+            del self.waiting[owner]
+        self.running.add(owner)
+        return item
+
+    def finished(self, owner: str, seconds: float, timed_out: bool, slow_window: float) -> None:
+        self.running.discard(owner)
+        self.cond.notify_all()
+        if owner.startswith(ANONYMOUS):  # never seen again: nothing to remember
+            return
+        now = time.monotonic()
+        usage = self.usage.get(owner)
+        if usage is None:
+            usage = self.usage[owner] = _Usage()
+        usage.value, usage.at = usage.now(now) + seconds, now
+        if timed_out:
+            self.slow_until[owner] = now + slow_window
+        # Forget owners whose use has decayed to nothing, so the table stays small.
+        if len(self.usage) > 1000:
+            for name in [n for n, u in self.usage.items() if u.now(now) < 1e-3 and n not in self.running]:
+                del self.usage[name]
+
+
 class CheckerPool:
-    def __init__(self, size: int, timeout: float, cache_size: int = 4096) -> None:
+    """`size` workers for students' answers, `tutor_size` for the tutor's own verification,
+    `spares` started workers kept ready to replace a killed one."""
+
+    def __init__(
+        self,
+        size: int,
+        timeout: float,
+        cache_size: int = 4096,
+        *,
+        tutor_size: int = 1,
+        spares: int = 1,
+        slow_window: float = 60.0,
+        interrupt: bool = True,
+    ) -> None:
         self.size = size
         self.timeout = timeout
-        self._idle: queue.Queue[_Worker] = queue.Queue()
-        self._started = False
-        self._start_lock = threading.Lock()
+        self.tutor_size = tutor_size
+        self.spares = spares
+        self.slow_window = slow_window
+        self.interrupt = interrupt
         self._cache: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._cache_size = cache_size
         self._cache_lock = threading.Lock()
+        self._lock = threading.Lock()
+        self._seq = itertools.count()
+        self._anonymous = itertools.count()
+        self._lanes: dict[str, _Lane] = {}
+        self._spare_stock: deque[_Worker] = deque()
+        self._spare_wanted = threading.Event()
+        self._spawner: threading.Thread | None = None
+        self._live: set[_Worker] = set()
+        self._closed = False
+        self._pid = os.getpid()
+        # Jobs stopped at their time limit, and worker processes killed (the interrupt didn't land).
         self.kills = 0
+        self.restarts = 0
 
-    def _ensure_started(self) -> None:
-        if self._started:
-            return
-        with self._start_lock:
-            if not self._started:
-                for _ in range(self.size):
-                    self._idle.put(_Worker())
-                self._started = True
+    # --- workers and spares -----------------------------------------------------------------
 
-    def run(self, job: dict[str, Any], *, use_cache: bool = True) -> dict[str, Any]:
+    def _new_worker(self) -> _Worker:
+        worker = _Worker()
+        with self._lock:
+            self._live.add(worker)
+        return worker
+
+    def _retire(self, worker: _Worker) -> None:
+        worker.kill()
+        with self._lock:
+            self._live.discard(worker)
+
+    def _take_worker(self) -> _Worker:
+        """A spare if one is ready (a killed worker is replaced at once), else a cold start."""
+        with self._lock:
+            worker = self._spare_stock.popleft() if self._spare_stock else None
+        self._spare_wanted.set()
+        return worker if worker is not None else self._new_worker()
+
+    def _keep_spares(self) -> None:
+        while not self._closed:
+            self._spare_wanted.wait()
+            self._spare_wanted.clear()
+            while not self._closed:
+                with self._lock:
+                    if len(self._spare_stock) >= self.spares:
+                        break
+                worker = self._new_worker()
+                try:
+                    worker.wait_ready()  # a spare is only useful warm
+                except WorkerDied:
+                    self._retire(worker)
+                    if not self._closed:
+                        time.sleep(1.0)
+                    continue
+                with self._lock:
+                    if self._closed:
+                        break
+                    self._spare_stock.append(worker)
+            if self._closed:
+                break
+
+    # --- lanes ------------------------------------------------------------------------------
+
+    def _lane(self, name: str) -> _Lane:
+        if self._pid != os.getpid():  # forked after start: the threads and children aren't ours
+            self._reset_after_fork()
+        lane = self._lanes.get(name)
+        if lane is not None:
+            return lane
+        with self._lock:
+            if self._closed:
+                raise PoolShutDown("the checker pool has been shut down")
+            lane = self._lanes.get(name)
+            if lane is not None:
+                return lane
+            size = self.tutor_size if name == TUTOR else self.size
+            lane = _Lane(name=name, size=max(1, size), timeout=self.timeout)
+            for slot in range(lane.size):
+                thread = threading.Thread(
+                    target=self._serve, args=(lane,), name=f"checker-{name}-{slot}", daemon=True
+                )
+                lane.threads.append(thread)
+            self._lanes[name] = lane
+            if self.spares and self._spawner is None:
+                self._spawner = threading.Thread(target=self._keep_spares, name="checker-spares", daemon=True)
+                self._spawner.start()
+        for thread in lane.threads:
+            thread.start()
+        return lane
+
+    def _reset_after_fork(self) -> None:
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+        self._cache_lock = threading.Lock()
+        self._lanes = {}
+        self._spare_stock = deque()
+        self._spare_wanted = threading.Event()
+        self._spawner = None
+        self._live = set()
+
+    def _serve(self, lane: _Lane) -> None:
+        worker = self._take_worker()
+        try:
+            while True:
+                # Take jobs only once warm: a job never waits on a cold start while a warm worker
+                # of the lane could take it.
+                try:
+                    worker.wait_ready()
+                except WorkerDied:
+                    if self._closed:
+                        return
+                    self._retire(worker)
+                    worker = self._take_worker()
+                    continue
+                with lane.cond:
+                    while True:
+                        if lane.closed:
+                            return
+                        item = lane.pick(time.monotonic())
+                        if item is not None:
+                            break
+                        lane.cond.wait()
+                if not item.future.set_running_or_notify_cancel():  # the caller gave up waiting
+                    with lane.cond:
+                        lane.finished(item.owner, 0.0, False, self.slow_window)
+                    continue
+                worker = self._run_one(worker, lane, item)
+                if worker is None:
+                    return
+        finally:
+            if worker is not None:
+                self._retire(worker)
+
+    def _run_one(self, worker: _Worker, lane: _Lane, item: _Job) -> _Worker | None:
+        """Run one job; returns the worker for the next one (a spare if this one was killed)."""
+        started = time.perf_counter()
+        if self.interrupt:
+            # The child interrupts itself at the limit and stays warm; the parent kills it only
+            # if that doesn't land (a long call in C).
+            job, wait = {**item.job, "soft_timeout": item.timeout}, item.timeout + HARD_KILL_GRACE
+        else:
+            job, wait = item.job, item.timeout
+        try:
+            result = worker.call(job, wait)
+        except (WorkerDied, BrokenPipeError, OSError):
+            result = None
+        seconds = time.perf_counter() - started
+        if self._closed:
+            item.future.set_exception(PoolShutDown("the checker pool has been shut down"))
+            self._retire(worker)
+            return None
+        interrupted = result is not None and result.get("interrupted") is True
+        if result is None or interrupted:
+            with self._lock:
+                self.kills += 1
+        if interrupted:
+            worker.interrupts += 1
+        keep = (
+            result is not None and worker.jobs < JOBS_PER_WORKER and worker.interrupts < INTERRUPTS_PER_WORKER
+        )
+        if result is None:
+            with self._lock:
+                self.restarts += 1
+        if result is None or interrupted:
+            result = timeout_result(seconds * 1000)
+        if not keep:
+            self._retire(worker)
+            worker = self._take_worker()
+        with lane.cond:
+            lane.finished(item.owner, seconds, result.get("status") == "timeout", self.slow_window)
+        item.future.set_result(result)
+        return worker
+
+    # --- public -----------------------------------------------------------------------------
+
+    def submit(
+        self,
+        job: dict[str, Any],
+        *,
+        owner: str | None = None,
+        lane: str = ANSWERS,
+        timeout: float | None = None,
+        use_cache: bool = True,
+    ) -> Future:
+        """Queue a job; the future's result is the child's JSON answer (a copy)."""
         # " 5/8" and "5/8 " are the same question: key the cache on stripped text.
         key = json.dumps({k: v.strip() if isinstance(v, str) else v for k, v in job.items()}, sort_keys=True)
+        future: Future = Future()
         if use_cache:
             with self._cache_lock:
                 if key in self._cache:
                     self._cache.move_to_end(key)
-                    return dict(self._cache[key])
-        result = self._run_uncached(job)
-        # A timeout may be load, not the input: ask again next time rather than remember it.
-        if use_cache and result.get("status") != "timeout":
-            with self._cache_lock:
-                self._cache[key] = result
-                while len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
-        return dict(result)
+                    future.set_result(dict(self._cache[key]))
+                    return future
+        target = self._lane(lane)
+        # Callers that name no owner (internal checks) each count as their own owner.
+        item = _Job(
+            job=job,
+            owner=owner or f"{ANONYMOUS}{next(self._anonymous)}",
+            timeout=timeout if timeout is not None else self.timeout,
+            future=Future(),
+            seq=next(self._seq),
+        )
 
-    def _run_uncached(self, job: dict[str, Any]) -> dict[str, Any]:
-        self._ensure_started()
-        worker = self._idle.get()
-        started = time.perf_counter()
-        try:
-            try:
-                result = worker.call(job, self.timeout)
-            except (WorkerDied, BrokenPipeError, OSError):
-                result = None
-            if result is None:
-                worker.kill()
-                self.kills += 1
-                worker = _Worker()
-                return {
-                    "equivalent": False,
-                    "status": "timeout",
-                    "comparator": "none",
-                    "reason": "That answer is too big or complicated to check.",
-                    "interpreted_as": "",
-                    "numeric_only": False,
-                    "ms": round((time.perf_counter() - started) * 1000, 2),
-                }
-            if worker.jobs >= JOBS_PER_WORKER:
-                worker.kill()
-                worker = _Worker()
-            return result
-        finally:
-            self._idle.put(worker)
+        def done(inner: Future) -> None:
+            if inner.cancelled():
+                future.cancel()
+                return
+            error = inner.exception()
+            if error is not None:
+                if not future.cancelled():
+                    future.set_exception(error)
+                return
+            result = inner.result()
+            # A timeout may be load, not the input: ask again next time rather than remember it.
+            if use_cache and result.get("status") != "timeout":
+                with self._cache_lock:
+                    self._cache[key] = result
+                    while len(self._cache) > self._cache_size:
+                        self._cache.popitem(last=False)
+            if not future.cancelled():
+                future.set_result(dict(result))
+
+        def cancelled(outer: Future) -> None:
+            if outer.cancelled():
+                item.future.cancel()  # only succeeds while still queued
+
+        item.future.add_done_callback(done)
+        future.add_done_callback(cancelled)
+        with target.cond:
+            if target.closed:
+                raise PoolShutDown("the checker pool has been shut down")
+            target.waiting.setdefault(item.owner, deque()).append(item)
+            target.cond.notify_all()
+        return future
+
+    def run(self, job: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        return self.submit(job, **kwargs).result()
+
+    async def arun(self, job: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        # Awaiting the future holds no thread: the lane's own threads wait on the children.
+        return await asyncio.wrap_future(self.submit(job, **kwargs))
+
+    def warm(self, lane: str = ANSWERS) -> None:
+        """Start a lane's workers (and the spares) now, without waiting for them."""
+        self._lane(lane)
 
     def clear_cache(self) -> None:
         with self._cache_lock:
             self._cache.clear()
 
     def shutdown(self) -> None:
-        while True:
-            try:
-                worker = self._idle.get_nowait()
-            except queue.Empty:
-                break
+        with self._lock:
+            self._closed = True
+            lanes = list(self._lanes.values())
+            self._lanes = {}
+        self._spare_wanted.set()
+        for lane in lanes:
+            with lane.cond:
+                lane.closed = True
+                pending = [item for jobs in lane.waiting.values() for item in jobs]
+                lane.waiting.clear()
+                lane.cond.notify_all()
+            for item in pending:
+                if item.future.set_running_or_notify_cancel():
+                    item.future.set_exception(PoolShutDown("the checker pool has been shut down"))
+        with self._lock:
+            workers = list(self._live)
+        for worker in workers:  # a runner waiting on a child sees it die and returns
             worker.kill()
-        self._started = False
+        for lane in lanes:
+            for thread in lane.threads:
+                if thread is not threading.current_thread():
+                    thread.join(timeout=5)
+        if self._spawner is not None:
+            self._spawner.join(timeout=READY_TIMEOUT)
+        with self._lock:
+            workers = list(self._live)
+            self._live.clear()
+            self._spare_stock.clear()
+        for worker in workers:
+            worker.kill()
