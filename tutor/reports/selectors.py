@@ -6,7 +6,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db.models import QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
 
 from tutor.classroom.models import Classroom, User
 from tutor.problems.models import Problem
@@ -150,4 +151,65 @@ def grades(classroom: Classroom) -> tuple[list[Problem], list[tuple[User, list[i
 def flags_for_teacher(*, teacher: User) -> QuerySet[Flag]:
     return Flag.objects.filter(problem__problem_set__owner=teacher).select_related(
         "problem__problem_set", "session__student", "message"
+    )
+
+
+REVIEW_PAGE_SIZE = 50
+
+
+@dataclass
+class ReviewQueue:
+    page: Page
+    open_by_kind: list[tuple[str, str, int]]  # (kind, label, open flags)
+    reporters: list[tuple[int, str, int]]  # (student id, name, open reports), busiest first
+    kind: str
+    student: int | None
+
+
+def review_queue(*, teacher: User, kind: str = "", student: str = "", page: str = "1") -> ReviewQueue:
+    """The teacher's flags, arranged so that a flood of reports can't bury the rest.
+
+    Open flags first; among them the checker's and the audit's (unverified answers, disputed or
+    unreadable keys, caught leaks) before students' reports; newest first within each. Reports are
+    counted per student so one student's many reports show up as one line to filter on.
+    """
+    flags = flags_for_teacher(teacher=teacher)
+    labels = dict(Flag.Kind.choices)
+    open_counts = dict(
+        flags.filter(resolved_at__isnull=True).values_list("kind").annotate(n=Count("id")).order_by()
+    )
+    reporters = [
+        (
+            row["session__student"],
+            row["session__student__first_name"] or row["session__student__username"],
+            row["n"],
+        )
+        for row in flags.filter(
+            kind=Flag.Kind.STUDENT_REPORT, resolved_at__isnull=True, session__isnull=False
+        )
+        .values("session__student", "session__student__username", "session__student__first_name")
+        .annotate(n=Count("id"))
+        .order_by("-n", "session__student__username")[:20]
+    ]
+    if kind in labels:
+        flags = flags.filter(kind=kind)
+    else:
+        kind = ""
+    student_id = int(student) if student.isdigit() else None
+    if student_id is not None:
+        flags = flags.filter(session__student_id=student_id)
+    flags = flags.annotate(
+        is_reviewed=Case(
+            When(resolved_at__isnull=True, then=Value(0)), default=Value(1), output_field=IntegerField()
+        ),
+        is_report=Case(
+            When(kind=Flag.Kind.STUDENT_REPORT, then=Value(1)), default=Value(0), output_field=IntegerField()
+        ),
+    ).order_by("is_reviewed", "is_report", "-created_at", "-id")
+    return ReviewQueue(
+        page=Paginator(flags, REVIEW_PAGE_SIZE).get_page(page),
+        open_by_kind=[(k, label, open_counts[k]) for k, label in Flag.Kind.choices if open_counts.get(k)],
+        reporters=reporters,
+        kind=kind,
+        student=student_id,
     )

@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from tutor.classroom.models import Classroom
-from tutor.tutoring.models import Flag, Message, TutoringSession
+from tutor.errors import ApplicationError, Throttled
 
-from . import selectors
+from . import selectors, services
 
 
 def _teacher(request: HttpRequest) -> None:
@@ -73,8 +73,13 @@ def grades_csv(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def review_queue(request: HttpRequest) -> HttpResponse:
     _teacher(request)
-    flags = selectors.flags_for_teacher(teacher=request.user).order_by("resolved_at", "-created_at")[:200]
-    return render(request, "reports/review_queue.html", {"flags": flags})
+    queue = selectors.review_queue(
+        teacher=request.user,
+        kind=request.GET.get("kind", ""),
+        student=request.GET.get("student", ""),
+        page=request.GET.get("page", "1"),
+    )
+    return render(request, "reports/review_queue.html", {"queue": queue})
 
 
 @login_required
@@ -101,20 +106,20 @@ def review_flag(request: HttpRequest, flag_id: int) -> HttpResponse:
 @require_POST
 def report_message(request: HttpRequest, message_id: int) -> JsonResponse:
     """A student's "this looks wrong" on one of the tutor's replies."""
-    message = get_object_or_404(
-        Message.objects.select_related("session"),
-        pk=message_id,
-        session__student=request.user,
-        role=Message.Role.TUTOR,
-    )
-    note = request.POST.get("note", "")[:1000]
-    Flag.objects.create(
-        kind=Flag.Kind.STUDENT_REPORT,
-        session=message.session,
-        message=message,
-        problem_id=message.session.problem_id,
-        detail=note or "The student marked this reply as looking wrong.",
-        model_answer=message.final_answer,
-    )
-    TutoringSession.objects.filter(pk=message.session_id).update(flagged=True)
-    return JsonResponse({"ok": True, "message": "Thanks! Your teacher will take a look."})
+    # Always JSON, refusals too: the page's button shows `message` whatever happened.
+    try:
+        _, created = services.message_report(
+            student=request.user, message_id=message_id, note=request.POST.get("note", "")
+        )
+    except ApplicationError as exc:
+        response = JsonResponse({**exc.as_dict(), "ok": False, "message": exc.message}, status=exc.status)
+        if isinstance(exc, Throttled):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
+    if created:
+        thanks = "Thanks! Your teacher will take a look at this reply."
+    else:
+        thanks = (
+            "Thanks! You already reported this reply, so we added to that report. Your teacher will see it."
+        )
+    return JsonResponse({"ok": True, "created": created, "message": thanks})
