@@ -12,6 +12,7 @@ import contextlib
 import logging
 import threading
 from dataclasses import dataclass
+from datetime import timedelta
 
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
@@ -23,6 +24,8 @@ from django.utils import timezone
 from inference.checker import Verdict, acheck_answer, acheck_model_output, apreview_answer
 from inference.llm import LLMConfig, LLMError, build_messages, stream_chat_with_retry
 from tutor.classroom.models import User
+from tutor.errors import Conflict, Forbidden
+from tutor.limits.services import Limit, throttle_hit
 from tutor.problems.models import Problem, ProblemSet
 
 from .models import AuditRun, CachedSolution, Flag
@@ -76,13 +79,52 @@ async def problem_solve(*, problem: Problem, model_name: str) -> Solved:
     return Solved(content=content, thinking=thinking, verdict=verdict)
 
 
-def problem_set_audit_start(*, user: User, problem_set: ProblemSet) -> AuditRun:
-    if problem_set.owner_id != user.pk:
-        raise PermissionError("Only the owner of a problem set can audit it.")
-    audit = AuditRun.objects.create(
-        problem_set=problem_set, requested_by=user, total=problem_set.problems.count()
+def audit_limit() -> Limit:
+    return Limit(
+        scope="audit",
+        limit=settings.TUTOR_AUDITS_PER_HOUR,
+        period=3600,
+        message="You've started as many answer-key audits as one hour allows. Each audit has the tutor "
+        "solve every problem of the set, so please wait a while before starting another.",
     )
-    transaction.on_commit(lambda: _dispatch(audit.pk))
+
+
+def audit_in_progress(*, problem_set: ProblemSet) -> AuditRun | None:
+    """The set's unfinished audit, unless it is so old that its worker must have been lost."""
+    stale_before = timezone.now() - timedelta(minutes=settings.TUTOR_AUDIT_STALE_MINUTES)
+    return (
+        AuditRun.objects.filter(
+            problem_set=problem_set,
+            status__in=(AuditRun.Status.QUEUED, AuditRun.Status.RUNNING),
+            created_at__gte=stale_before,
+        )
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def problem_set_audit_start(*, user: User, problem_set: ProblemSet) -> AuditRun:
+    """Start an audit: one at a time per set, TUTOR_AUDITS_PER_HOUR per teacher."""
+    if problem_set.owner_id != user.pk:
+        raise Forbidden("Only the owner of a problem set can audit it.")
+    with transaction.atomic():
+        # Starts for one set queue up on its row, so two can't both see "none running".
+        ProblemSet.objects.select_for_update().filter(pk=problem_set.pk).first()
+        running = audit_in_progress(problem_set=problem_set)
+        if running is not None:
+            raise Conflict(
+                f"An audit of this set is already running ({running.processed} of {running.total} problems "
+                "checked). Disagreements appear in your review queue; you can start another audit once it "
+                "has finished.",
+                code="audit_running",
+            )
+        # Counted only for audits that start. A refusal rolls this transaction back, count included,
+        # which is harmless: the count is already over the limit.
+        throttle_hit(audit_limit(), key=f"user:{user.pk}")
+        audit = AuditRun.objects.create(
+            problem_set=problem_set, requested_by=user, total=problem_set.problems.count()
+        )
+        transaction.on_commit(lambda: _dispatch(audit.pk))
     return audit
 
 
