@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -14,6 +12,7 @@ from tutor.classroom.models import Classroom
 from tutor.errors import ApplicationError, Throttled
 
 from . import selectors, services
+from .spreadsheet import SpreadsheetWriter
 
 
 def _teacher(request: HttpRequest) -> None:
@@ -59,7 +58,7 @@ def grades_csv(request: HttpRequest, pk: int) -> HttpResponse:
     problems, rows = selectors.grades(classroom)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="grades-{classroom.pk}.csv"'
-    writer = csv.writer(response)
+    writer = SpreadsheetWriter(response)
     writer.writerow(
         ["student", "name", *[f"{p.problem_set.key}/{p.key}" for p in problems], "solved", "out of"]
     )

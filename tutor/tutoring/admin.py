@@ -1,7 +1,7 @@
-import csv
-
 from django.contrib import admin
 from django.http import HttpResponse
+
+from tutor.reports.spreadsheet import SpreadsheetWriter
 
 from .models import Attempt, Flag, Message, TutoringSession, Verification
 
@@ -36,7 +36,8 @@ class FlagInline(admin.TabularInline):
 def export_sessions_csv(modeladmin: admin.ModelAdmin, request, queryset) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="tutoring-sessions.csv"'
-    writer = csv.writer(response)
+    # Student text and model output go into a spreadsheet: no cell may run as a formula.
+    writer = SpreadsheetWriter(response)
     writer.writerow(
         [
             "session",
