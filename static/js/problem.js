@@ -139,11 +139,12 @@
   var solutionButton = null;
   function unlockSolutionIfAllowed(attempts, correct) {
     // Mirrors the server's rule so the button looks right; the server still decides on each ask.
-    if (!solutionButton || solutionButton.getAttribute("aria-disabled") !== "true") return;
+    if (!solutionButton || !solutionButton.hasAttribute("data-locked")) return;
     var needed = solutionButton.getAttribute("data-unlock-after");
     if (needed === null) return;
     if (correct || attempts >= Number(needed)) {
-      solutionButton.removeAttribute("aria-disabled");
+      solutionButton.removeAttribute("data-locked");
+      solutionButton.disabled = false;
       var note = document.getElementById("solution-locked");
       if (note) note.hidden = true;
     }
@@ -264,7 +265,10 @@
     function setRunning(id) {
       running = id;
       stopButton.hidden = id === null;
-      for (var i = 0; i < askButtons.length; i++) askButtons[i].disabled = id !== null;
+      for (var i = 0; i < askButtons.length; i++) {
+        // A locked button stays disabled: only the unlock rule (and the server) opens it.
+        askButtons[i].disabled = id !== null || askButtons[i].hasAttribute("data-locked");
+      }
     }
 
     function apply(frame) {

@@ -23,12 +23,10 @@ def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     context: dict[str, object] = {"problem": problem, "is_student": request.user.is_student}
     if request.user.is_student:
-        from tutor.tutoring.models import TutoringSession
-        from tutor.tutoring.services import solution_allowed
+        from tutor.tutoring.services import solution_allowed_for
 
         assignment = selectors.assignment_for_student(user=request.user, problem=problem)
-        session = TutoringSession(student=request.user, problem=problem, assignment=assignment)
-        allowed, why = solution_allowed(session=session)
+        allowed, why = solution_allowed_for(student=request.user, problem=problem)
         context.update(
             {
                 "attempts": problem.attempts.filter(student=request.user).order_by("-created_at")[:20],

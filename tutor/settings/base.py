@@ -177,6 +177,10 @@ TUTOR_MAX_REGENERATIONS = env_int("TUTOR_MAX_REGENERATIONS", 2, minimum=0)
 # killed): the next job for the message, or a page watching it, takes it over.
 TUTOR_CLAIM_STALE_SECONDS = env_int("TUTOR_CLAIM_STALE_SECONDS", 20, minimum=2)
 TUTOR_REQUESTS_PER_MINUTE = env_int("TUTOR_REQUESTS_PER_MINUTE", 10, minimum=1)
+# Open tutor sockets per user in one web process (a tab per problem is normal), and socket
+# connections per user per minute across all processes.
+TUTOR_SOCKETS_PER_USER = env_int("TUTOR_SOCKETS_PER_USER", 20, minimum=1)
+TUTOR_SOCKET_CONNECTS_PER_MINUTE = env_int("TUTOR_SOCKET_CONNECTS_PER_MINUTE", 60, minimum=1)
 
 # --- Auth -------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "classroom.User"

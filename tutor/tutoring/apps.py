@@ -5,3 +5,6 @@ class TutoringConfig(AppConfig):
     name = "tutor.tutoring"
     label = "tutoring"
     verbose_name = "Tutoring sessions"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401 - connects the receivers

@@ -14,6 +14,8 @@ from typing import Any
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
+from tutor.errors import ApplicationError
+
 from . import dispatch, events, services
 from .db import db_call
 from .services import TutorError
@@ -22,18 +24,46 @@ logger = logging.getLogger(__name__)
 # Close codes in the 4000 range are ours; docs/websocket-protocol.md lists them.
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FRAME_TOO_LARGE = 4413
+CLOSE_TOO_MANY_SOCKETS = 4429
+CLOSE_LOGGED_OUT = 4401
 MAX_FRAME_BYTES = 16 * 1024
 # The channel layer drops messages silently past a channel's capacity. A reply that has gone
 # quiet for this long is topped up from its stored event log, so even a lost last frame arrives.
 QUIET_SECONDS = 1.0
 
 
+# Open sockets per user in this process. A tab per problem is normal; hundreds are an attack
+# (each one costs memory, and a watched reply costs a database poll).
+_open_sockets: dict[int, int] = {}
+
+
 class TutorConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         self.user = self.scope.get("user")
+        self.counted = False
         if self.user is None or not self.user.is_authenticated:
+            # Accept, then close with our code: closing before accepting shows the client a bare
+            # HTTP 403, which it can't tell apart from a foreign Origin.
+            await self.accept()
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
+        try:
+            await db_call(services.socket_connect_check)(user=self.user)
+        except ApplicationError as exc:
+            await self.accept()
+            await self.error(exc.code, exc.message)
+            await self.close(code=CLOSE_TOO_MANY_SOCKETS)
+            return
+        if _open_sockets.get(self.user.pk, 0) >= settings.TUTOR_SOCKETS_PER_USER:
+            await self.accept()
+            await self.error(
+                "too_many_sockets",
+                "You have this page open in too many tabs. Close some of them and reload this one.",
+            )
+            await self.close(code=CLOSE_TOO_MANY_SOCKETS)
+            return
+        _open_sockets[self.user.pk] = _open_sockets.get(self.user.pk, 0) + 1
+        self.counted = True
         self.session_id: Any = None
         # Highest seq sent per message: live events and replays never show a frame twice.
         self.sent: dict[int, int] = {}
@@ -45,9 +75,19 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
         self.send_lock = asyncio.Lock()
         # Runs only while a reply is running: an idle socket costs no task (docs/benchmarks.md).
         self.watchdog: asyncio.Task[None] | None = None
+        # Logging out anywhere closes this user's sockets (services.user_sockets_close).
+        await self.channel_layer.group_add(events.user_group(self.user.pk), self.channel_name)
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
+        if getattr(self, "counted", False):
+            left = _open_sockets.get(self.user.pk, 1) - 1
+            if left > 0:
+                _open_sockets[self.user.pk] = left
+            else:
+                _open_sockets.pop(self.user.pk, None)
+            self.counted = False
+            await self.channel_layer.group_discard(events.user_group(self.user.pk), self.channel_name)
         if getattr(self, "watchdog", None) is not None:
             self.watchdog.cancel()
         if getattr(self, "session_id", None) is not None:
@@ -84,7 +124,7 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             await handler(content)
-        except TutorError as exc:
+        except (TutorError, ApplicationError) as exc:
             await self.error(exc.code, exc.message, request_id=content.get("request_id"))
 
     async def error(self, code: str, message: str, **extra: Any) -> None:
@@ -156,16 +196,25 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
         if not isinstance(message_id, int) or not isinstance(after_seq, int):
             raise TutorError("bad_frame", "Resume needs a message_id and after_seq.")
         session = await self._session()
-        owned = await db_call(session.messages.filter(pk=message_id).exists)()
-        if not owned:
+        status = await db_call(
+            session.messages.filter(pk=message_id).values_list("status", flat=True).first
+        )()
+        if status is None:
             raise TutorError("not_found", "There is no such answer here.")
-        frames = await db_call(events.events_after)(message_id=message_id, after_seq=after_seq)
         async with self.send_lock:
-            self.sent[message_id] = after_seq
-        self._track(message_id)
-        await self._send_frames(frames)
+            # What this socket already sent (the `session` frame's text, or live events) is on its
+            # way to the client in order; a resume that crossed them must not send them again.
+            start = max(after_seq, self.sent.get(message_id, -1))
+            self.sent[message_id] = start
+            if status in services.ACTIVE_STATUSES:
+                self._track(message_id)  # a `done` among the frames below ends the tracking
+            frames = await db_call(events.events_after)(message_id=message_id, after_seq=start)
+            await self._send_frames_locked(frames)
 
-    # --- events from the generation job ---------------------------------------------------
+    # --- events from the generation job and the rest of the site ---------------------------
+
+    async def user_logout(self, event: dict[str, Any]) -> None:
+        await self.close(code=CLOSE_LOGGED_OUT)
 
     async def tutor_events(self, event: dict[str, Any]) -> None:
         await self._send_frames(event["frames"])
@@ -174,6 +223,11 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
         self.running[message_id] = self.progress[message_id] = time.monotonic()
         if self.watchdog is None or self.watchdog.done():
             self.watchdog = asyncio.create_task(self._watch_quiet_replies())
+
+    def _untrack(self, message_id: int) -> None:
+        self.running.pop(message_id, None)
+        self.progress.pop(message_id, None)
+        self.revived.pop(message_id, None)
 
     async def _watch_quiet_replies(self) -> None:
         while self.running:
@@ -192,6 +246,10 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
             missing = await db_call(events.events_after)(
                 message_id=message_id, after_seq=self.sent.get(message_id, -1)
             )
+            if not missing and not await db_call(services.reply_running)(message_id=message_id):
+                # Finished, and this socket has everything: stop watching it.
+                self._untrack(message_id)
+                continue
             await self._send_frames(missing)
             await self._revive_if_stalled(message_id, now)
 
@@ -226,7 +284,6 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(frame)
             self.sent[message_id] = seq
             if frame["type"] == "done":
-                self.running.pop(message_id, None)
-                self.progress.pop(message_id, None)
+                self._untrack(message_id)
             elif message_id in self.running:
                 self.running[message_id] = self.progress[message_id] = time.monotonic()

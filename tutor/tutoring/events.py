@@ -34,6 +34,11 @@ def session_group(session_id: object) -> str:
     return f"tutor.session.{session_id}"
 
 
+def user_group(user_id: object) -> str:
+    """Every socket of one user, whatever page or process: logging out closes them all."""
+    return f"tutor.user.{user_id}"
+
+
 def event_frame(chunk: MessageChunk) -> dict[str, Any]:
     frame: dict[str, Any] = {"type": chunk.kind, "message_id": chunk.message_id, "seq": chunk.seq}
     if chunk.kind in ("delta", "thinking"):

@@ -175,9 +175,12 @@ class _Streamer:
         self.last_flush = time.monotonic()
 
     async def add(self, kind: str, text: str) -> None:
+        # Hints and feedback: neither the draft nor the model's reasoning is streamed. The
+        # reasoning works the answer out, so it would give away what the leak gate holds back;
+        # it is stored on the message for teachers and admins only.
+        if not self.stream_content:
+            return
         if kind == "content":
-            if not self.stream_content:
-                return
             if self.holdback is not None:
                 text = self.holdback.feed(text)
             if not text:

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from tutor.classroom import selectors
 from tutor.classroom.models import Assignment, User
+from tutor.limits.services import Limit, throttle_hit
 from tutor.problems.models import Problem
 
 from . import events
@@ -21,6 +22,7 @@ from .models import JOB_STATUSES, Message, TutoringSession
 
 MAX_QUESTION_CHARS = 4000
 ACTIVE_STATUSES = (Message.Status.QUEUED, Message.Status.STREAMING, Message.Status.VERIFYING)
+HINT_LIKE_MODES = (Message.Mode.HINT, Message.Mode.FEEDBACK)
 
 
 class TutorError(Exception):
@@ -71,9 +73,30 @@ def attempts_count(*, student: User, problem: Problem) -> int:
 
 
 def solution_allowed(*, session: TutoringSession) -> tuple[bool, str]:
-    assignment: Assignment | None = session.assignment
-    if assignment is None:
-        return True, ""
+    return solution_allowed_for(student=session.student, problem=session.problem)
+
+
+def solution_allowed_for(*, student: User, problem: Problem) -> tuple[bool, str]:
+    """Whether the worked solution may be shown, read live from every assignment that gives this
+    student this problem: a copy on the session could go stale or NULL and turn "locked" into "open".
+    With no assignment it is locked; with several, the strictest wins."""
+    assignments = list(
+        Assignment.objects.filter(
+            problem_set=problem.problem_set_id, classroom__enrollments__student=student
+        ).order_by("id")
+    )
+    if not assignments:
+        return False, "This problem isn't part of an assignment right now, so the worked solution is locked."
+    for assignment in assignments:
+        allowed, why = _assignment_allows_solution(assignment=assignment, student=student, problem=problem)
+        if not allowed:
+            return False, why
+    return True, ""
+
+
+def _assignment_allows_solution(
+    *, assignment: Assignment, student: User, problem: Problem
+) -> tuple[bool, str]:
     now = timezone.now()
     if assignment.solutions_release_at and now >= assignment.solutions_release_at:
         return True, ""
@@ -81,9 +104,9 @@ def solution_allowed(*, session: TutoringSession) -> tuple[bool, str]:
         return True, ""
     if assignment.tutor_mode == Assignment.TutorMode.SOCRATIC:
         return False, "Your teacher has set this assignment to hints only. Ask for a hint!"
-    tries = attempts_count(student=session.student, problem=session.problem)
-    if session.problem.attempts.filter(student=session.student, correct=True).exists():
+    if problem.attempts.filter(student=student, correct=True).exists():
         return True, ""
+    tries = attempts_count(student=student, problem=problem)
     needed = assignment.solutions_after_attempts
     if tries >= needed:
         return True, ""
@@ -133,13 +156,17 @@ def tutor_ask(*, user: User, session: TutoringSession, mode: str, request_id: st
         allowed, why = solution_allowed(session=session)
         if not allowed:
             raise TutorError("solution_locked", why)
-    _check_limits(user=user)
     default_text = {
         Message.Mode.SOLUTION: "Show me a worked solution.",
         Message.Mode.HINT: "Can I have a hint?",
         Message.Mode.FEEDBACK: text,
     }[mode]
     with transaction.atomic():
+        # One ask per student at a time, in every web process: the student's row is locked while
+        # the limits are checked and the reply is created, so two asks can't both see "none
+        # running" (check-then-insert let 2 of 12 simultaneous asks through with two processes).
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        _check_limits(user=user)
         student_message = Message.objects.create(
             session=session, role=Message.Role.STUDENT, mode=mode, content=text or default_text
         )
@@ -187,6 +214,34 @@ def reply_stalled(*, user: User, message_id: int) -> bool:
     )
 
 
+def reply_running(*, message_id: int) -> bool:
+    return Message.objects.filter(pk=message_id, status__in=ACTIVE_STATUSES).exists()
+
+
+SOCKET_CONNECTS = Limit(
+    scope="socket-connect",
+    limit=settings.TUTOR_SOCKET_CONNECTS_PER_MINUTE,
+    period=60,
+    message="Too many connections from your account in a minute. Wait a moment, then reload the page.",
+)
+
+
+def socket_connect_check(*, user: User) -> None:
+    """Counted in the database, so it holds across web processes; the per-process cap on open
+    sockets (consumers) bounds what one process holds."""
+    throttle_hit(SOCKET_CONNECTS, key=f"user:{user.pk}")
+
+
+def user_sockets_close(*, user_id: int) -> None:
+    """Close every socket of this user, in every process (called on logout)."""
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    if layer is not None:
+        async_to_sync(layer.group_send)(events.user_group(user_id), {"type": "user.logout"})
+
+
 def transcript(*, session: TutoringSession) -> list[dict[str, Any]]:
     """What a page shows on (re)load: every message, with the text so far for a running reply."""
     out = []
@@ -194,6 +249,10 @@ def transcript(*, session: TutoringSession) -> list[dict[str, Any]]:
         content, thinking, last_seq = message.content, message.thinking, message.next_seq - 1
         if message.role == Message.Role.TUTOR and message.status in ACTIVE_STATUSES:
             content, thinking, last_seq = events.replay_state(message_id=message.pk)
+        if message.mode in HINT_LIKE_MODES:
+            # The reasoning behind a hint works the answer out: teachers and admins read it in
+            # the review pages, students never.
+            thinking = ""
         out.append(
             {
                 "message_id": message.pk,
