@@ -48,9 +48,10 @@ def test_release_all_gives_the_rest_once() -> None:
 
 def test_hint_answer_candidates_find_equalities_boxes_and_phrases() -> None:
     text = "Try subtracting 3 first. Then $x = 2$ and the answer is 2. Also \\boxed{\\frac{4}{2}}."
-    candidates = answer_candidates(text)
+    candidates = answer_candidates(text, statement="Solve $2x + 3 = 7$.")
     assert "2" in candidates
     assert "\\frac{4}{2}" in candidates
+    # Mentioned from the statement, not stated as a value (every other number is a candidate).
     assert "3" not in candidates
 
 
