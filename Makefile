@@ -17,7 +17,24 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 	@$(PY) scripts/vendor_static.py
 
+# The demo has DEBUG on, a secret key everyone knows and published passwords: it stays on this
+# machine unless the person running it says otherwise (TUTOR_ALLOW_NETWORK_DEMO=1).
 run: install
+	@case "$(HOST)" in \
+	  127.*|localhost|::1|"[::1]") ;; \
+	  *) if [ "$(TUTOR_ALLOW_NETWORK_DEMO)" != "1" ]; then \
+	    echo "" >&2; \
+	    echo "  Refusing to serve the demo on HOST=$(HOST): it runs with DEBUG on, a secret key everyone knows" >&2; \
+	    echo "  and the demo passwords from the README, so anyone who can reach this machine could log in as" >&2; \
+	    echo "  the admin." >&2; \
+	    echo "  - On a network you trust (a classroom demo), say so:" >&2; \
+	    echo "      make run HOST=$(HOST) TUTOR_ALLOW_NETWORK_DEMO=1 DJANGO_ALLOWED_HOSTS=<this machine's name or address>" >&2; \
+	    echo "  - For real use, run the production settings (docker compose up; README, Production configuration)." >&2; \
+	    echo "" >&2; \
+	    exit 2; \
+	  fi; \
+	  echo "  Warning: serving the demo (DEBUG, demo passwords) to the network because TUTOR_ALLOW_NETWORK_DEMO=1." >&2 ;; \
+	esac
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
 	@echo ""
