@@ -30,6 +30,45 @@ EVENT_KINDS = frozenset({"start", "delta", "thinking", "status", "reset", "verif
 Event = tuple[str, str, dict[str, Any]]
 
 
+# --- event constructors: every frame a reply can contain (docs/websocket-protocol.md) ----------
+
+
+def start(*, mode: str, model: str, reply_to: int | None) -> Event:
+    return ("start", "", {"mode": mode, "model": model, "reply_to": reply_to})
+
+
+def delta(text: str) -> Event:
+    return ("delta", text, {})
+
+
+def status(code: str, message: str) -> Event:
+    return ("status", "", {"code": code, "message": message})
+
+
+def reset(reason: str) -> Event:
+    return ("reset", "", {"reason": reason})
+
+
+def verification(*, status: str, final_answer: str, comparator: str, reason: str, **extra: Any) -> Event:
+    return (
+        "verification",
+        "",
+        {"status": status, "final_answer": final_answer, "comparator": comparator, "reason": reason, **extra},
+    )
+
+
+def done(status: str, *, usage: dict[str, Any], message: str | None = None) -> Event:
+    data: dict[str, Any] = {"status": status}
+    if message is not None:
+        data["message"] = message
+    data["usage"] = usage
+    return ("done", "", data)
+
+
+def error(code: str, message: str) -> Event:
+    return ("error", "", {"code": code, "message": message})
+
+
 def session_group(session_id: object) -> str:
     return f"tutor.session.{session_id}"
 

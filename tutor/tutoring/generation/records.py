@@ -1,0 +1,47 @@
+"""What a reply leaves for teachers: checker verdicts and flags. INSERTs, so not retried after a
+dropped connection (db_call's retry is for calls that are safe to repeat)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from channels.db import database_sync_to_async
+
+from inference.checker import Verdict
+
+from ..models import Flag, TutoringSession, Verification
+
+
+def verification_record(*, message_id: int, gold: str, answer: str, verdict: Verdict, subject: str) -> None:
+    Verification.objects.create(
+        subject=subject,
+        message_id=message_id,
+        gold=gold,
+        answer=answer[:5000],
+        equivalent=verdict.equivalent,
+        status=verdict.status,
+        interpreted_as=verdict.interpreted_as,
+        comparator=verdict.comparator,
+        reason=verdict.reason,
+        numeric_only=verdict.numeric_only,
+        ms=verdict.ms,
+    )
+
+
+def flag_raise(
+    *, session_id: Any, message_id: int, problem_id: int, kind: str, detail: str, model_answer: str = ""
+) -> None:
+    """Put the reply in the teacher's review queue and mark the session."""
+    Flag.objects.create(
+        kind=kind,
+        session_id=session_id,
+        message_id=message_id,
+        problem_id=problem_id,
+        detail=detail,
+        model_answer=model_answer[:1000],
+    )
+    TutoringSession.objects.filter(pk=session_id).update(flagged=True)
+
+
+averification_record = database_sync_to_async(verification_record)
+aflag_raise = database_sync_to_async(flag_raise)
