@@ -169,3 +169,15 @@ def math_verify_latex(answer: str) -> str:
     if found and isinstance(found[0], sp.Basic):
         return sp.latex(found[0])
     return ""
+
+
+def looks_like_prose(text: str) -> bool:
+    if "\\boxed" in text or "\\fbox" in text:
+        return True
+    stripped = text.strip()
+    if re.fullmatch(r"\$.*\$|\\\(.*\\\)|\\\[.*\\\]", stripped, re.DOTALL):
+        return False
+    return (
+        bool(re.search(r"\b[A-Za-z]{3,}\s+[A-Za-z]{2,}", re.sub(r"\\[A-Za-z]+|\$[^$]*\$", " ", stripped)))
+        or "$" in stripped
+    )

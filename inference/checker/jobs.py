@@ -1,0 +1,163 @@
+"""The jobs a worker runs (check, extract, preview, substitute): `run(job)` returns plain data only."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from . import units as unitlib
+from .comparators import compare
+from .extract import MAX_TEXT as MAX_MODEL_TEXT
+from .extract import extract, looks_like_prose, math_verify_latex
+from .reading import MAX_INPUT_CHARS, ReadError
+from .structure import THOUSANDS, read, read_safely, strip_wrappers
+from .substitution import substitute
+from .verdicts import Status, crashed, verdict
+
+
+def check(
+    gold: str,
+    answer: str,
+    answer_type: str | None,
+    tolerance: float | None,
+    units: str | None,
+    options: dict[str, Any],
+) -> dict[str, Any]:
+    options = dict(options or {})
+    if tolerance is not None:
+        options["tolerance"] = tolerance
+    if answer_type == "choice" or answer_type == "text":
+        same = _normalise_text(gold) == _normalise_text(extract(answer).get("answer") or answer)
+        return verdict(
+            same,
+            Status.CORRECT if same else Status.INCORRECT,
+            "text",
+            "Correct." if same else "That isn't the right choice.",
+            answer,
+        )
+    if len(answer) > MAX_MODEL_TEXT or len(gold) > MAX_MODEL_TEXT:
+        return verdict(False, Status.UNPARSEABLE, "none", "That answer is far too long to check.", "")
+    gold_text = _answer_text(gold)
+    try:
+        gold_read = read_safely(gold_text, answer_type=answer_type, units=units)
+    except ReadError as exc:
+        return verdict(False, Status.BAD_KEY, "none", f"The answer key could not be read: {exc}", "")
+    model_output = bool(options.pop("model_output", False))
+    if model_output or looks_like_prose(answer):
+        answer_extract = extract(answer)
+    else:
+        answer_extract = {"answer": answer, "status": "ok"}
+    if answer_extract.get("hedged_answer") and gold_read.kind in _SOLUTION_LIST_KINDS:
+        # The key is a list of solutions, so "2 or -2" in one box lists them rather than guesses.
+        answer_extract = {"answer": answer_extract["hedged_answer"], "status": "ok"}
+    joined = answer_extract.get("joined")
+    if joined and gold_read.kind in (*_SOLUTION_LIST_KINDS, "tuple"):
+        # Several boxes side by side answer a list key: read them as the list.
+        text = " and ".join(f"{{{part}}}" if "," in part and "(" not in part else part for part in joined)
+        if gold_read.kind == "tuple":
+            text = "(" + ", ".join(joined) + ")"
+        answer_extract = {"answer": text, "status": "ok"}
+    if answer_extract["status"] in ("none", Status.HEDGED) or not answer_extract.get("answer"):
+        status = Status.HEDGED if answer_extract["status"] == Status.HEDGED else Status.NO_ANSWER
+        reason = (
+            "Give one answer, not a choice of answers."
+            if status == Status.HEDGED
+            else "I couldn't find a final answer."
+        )
+        return verdict(False, status, "none", reason, "")
+    if units and gold_read.kind == "number":
+        split = unitlib.parse_unit(units)
+        if split is not None:
+            gold_read.kind, gold_read.unit, gold_read.unit_text = "quantity", split, units
+    expect_units = gold_read.kind == "quantity"
+    if gold_read.kind in ("number", "quantity") and THOUSANDS.match(answer_extract["answer"].strip()):
+        # "1,000" is a number with a thousands separator here, not the pair (1, 0).
+        answer_extract = {**answer_extract, "answer": answer_extract["answer"].replace(",", "")}
+    try:
+        answer_read = read_safely(
+            answer_extract["answer"], answer_type="quantity" if expect_units else answer_type, units=units
+        )
+    except ReadError as exc:
+        return verdict(False, Status.UNPARSEABLE, "none", str(exc), "")
+    return compare(gold_read, answer_read, options)
+
+
+_SOLUTION_LIST_KINDS = ("equation", "set", "alternatives", "relation")
+
+
+def extract_job(text: str) -> dict[str, Any]:
+    found = extract(text)
+    latex = ""
+    if found.get("answer"):
+        try:
+            latex = read(found["answer"]).latex()
+        except ReadError:
+            if len(found["answer"]) <= MAX_INPUT_CHARS:
+                latex = math_verify_latex(found["answer"])
+    return {**found, "latex": latex}
+
+
+def _normalise_text(text: str) -> str:
+    return re.sub(r"\s+", " ", strip_wrappers(text)).strip().lower()
+
+
+def _answer_text(text: str) -> str:
+    if looks_like_prose(text):
+        found = extract(text)
+        if found.get("answer"):
+            return found["answer"]
+    return text
+
+
+def preview(answer: str, answer_type: str | None, units: str | None) -> dict[str, Any]:
+    try:
+        value = read(answer, answer_type=answer_type, units=units)
+    except ReadError as exc:
+        return {"ok": False, "latex": "", "message": str(exc)}
+    message = "Your answer was read as shown."
+    if value.kind == "quantity":
+        message = f"Read as a value with units ({value.unit_text})."
+    elif (answer_type == "quantity" or units) and value.kind == "number":
+        message = "Read as a number with no units: add units."
+    return {"ok": True, "latex": value.latex(), "message": message, "kind": value.kind}
+
+
+def run(job: dict[str, Any]) -> dict[str, Any]:
+    started = time.perf_counter()
+    kind = job["kind"]
+    try:
+        if kind == "check":
+            result = check(
+                job["gold"],
+                job["answer"],
+                job.get("answer_type"),
+                job.get("tolerance"),
+                job.get("units"),
+                job.get("options") or {},
+            )
+        elif kind == "preview":
+            result = preview(job["answer"], job.get("answer_type"), job.get("units"))
+        elif kind == "extract":
+            result = extract_job(job["text"])
+        elif kind == "substitute":
+            result = substitute(job["problem"], job["answer"])
+        elif kind == "ping":
+            result = {"pong": True}
+        elif kind == "crash":
+            # Only the tests send this: a bug inside a job, to prove it comes back as `error`.
+            raise RuntimeError("a deliberate crash")
+        elif kind == "spin":
+            # Only the pool's own tests send this: a job that never finishes, to prove the kill.
+            while True:
+                pass
+        else:
+            raise ValueError(f"unknown job {kind!r}")
+    except ReadError as exc:
+        result = verdict(False, Status.UNPARSEABLE, "none", str(exc), "")
+    except (RecursionError, MemoryError):
+        result = verdict(False, Status.UNPARSEABLE, "none", "That answer is too complicated to check.", "")
+    except Exception as exc:  # noqa: BLE001 - a bug of ours: reported as one, never as a timeout
+        result = crashed(exc)
+    result["ms"] = round((time.perf_counter() - started) * 1000, 2)
+    return result
