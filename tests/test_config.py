@@ -183,6 +183,22 @@ def test_docker_compose_describes_the_production_stack() -> None:
     assert (ROOT / "Dockerfile").exists()
 
 
+def test_docker_compose_restarts_what_fails_and_redis_keeps_queued_tasks() -> None:
+    from tutor.commands import celery_worker_command
+
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    for name, service in services.items():
+        expected = "on-failure" if name == "ollama-pull" else "unless-stopped"  # a one-off download
+        assert service.get("restart") == expected, f"{name} has restart {service.get('restart')!r}"
+    redis = services["redis"]["command"]
+    assert redis[redis.index("--appendonly") + 1] == "yes", "Redis must keep queued tasks across a restart"
+    assert any(volume.endswith(":/data") for volume in services["redis"]["volumes"])
+    # The worker runs with the options the fault tests run it with.
+    tested = {option for option in celery_worker_command(queue="q", concurrency=1) if option.startswith("--")}
+    tested.discard("--concurrency=1")
+    assert tested <= set(services["worker"]["command"])
+
+
 def test_ci_script_calls_make_test_with_services_required() -> None:
     script = (ROOT / ".ci" / "run").read_text()
     assert "make test" in script

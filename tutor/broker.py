@@ -16,7 +16,7 @@ Here each channel keeps the connection it was opened on and builds that pool fro
 restore then either works (Redis is back) or fails with redis's ConnectionError, which Celery
 expects and recovers from; the late ack reaches the restarted Redis. Either way every task is safe
 to run twice (each claims its row in PostgreSQL with a conditional UPDATE), and what Redis forgets
-the sweeper (tutor/sweeper.py, next commit) queues again from PostgreSQL.
+the sweeper (tutor/sweeper.py) queues again from PostgreSQL.
 
 tests/tutoring/test_faults.py::test_the_worker_survives_a_redis_restart_mid_answer fails without it.
 """

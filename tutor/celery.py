@@ -1,6 +1,13 @@
+from __future__ import annotations
+
 import os
+from typing import TYPE_CHECKING
 
 from celery import Celery
+from celery.signals import worker_ready, worker_shutting_down
+
+if TYPE_CHECKING:
+    from .sweeper import Sweeper
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tutor.settings.dev")
 
@@ -9,6 +16,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 REDIS_SCHEMES = ("redis", "rediss")
+REDIS_TRANSPORT = "tutor.broker:Transport"
 
 
 @app.on_after_configure.connect
@@ -17,4 +25,26 @@ def _redis_transport_that_survives_a_restart(sender: Celery, **kwargs: object) -
     with a task running); the embedded default's memory:// broker is left alone."""
     url = sender.conf.broker_url
     if not sender.conf.broker_transport and isinstance(url, str) and url.split("://")[0] in REDIS_SCHEMES:
-        sender.conf.broker_transport = "tutor.broker:Transport"
+        sender.conf.broker_transport = REDIS_TRANSPORT
+
+
+_sweeper: Sweeper | None = None
+
+
+@worker_ready.connect
+def _start_the_sweeper(**kwargs: object) -> None:
+    """Each worker on the Redis broker queues again, from PostgreSQL, what Redis forgot
+    (tutor/sweeper.py). No beat process to run or to lose."""
+    global _sweeper
+    if app.conf.broker_transport != REDIS_TRANSPORT:
+        return
+    from .sweeper import Sweeper
+
+    _sweeper = Sweeper()
+    _sweeper.start()
+
+
+@worker_shutting_down.connect
+def _stop_the_sweeper(**kwargs: object) -> None:
+    if _sweeper is not None:
+        _sweeper.stop()

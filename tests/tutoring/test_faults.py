@@ -28,7 +28,7 @@ from tests.conftest import Personas, services_missing
 from tests.tutoring.conftest import socket_for
 from tests.tutoring.fake import FakeLLM, solution_tokens
 from tests.tutoring.test_tutor_stream import CORRECT, open_and_ask, visible_text
-from tutor.tutoring import dispatch, events
+from tutor.tutoring import dispatch
 from tutor.tutoring.models import Message, MessageChunk
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -89,12 +89,10 @@ async def assert_a_reconnecting_page_sees_it(personas: Personas, message_id: int
         assert entry["status"] == "complete"
         assert entry["content"] == visible_text(frames)
         middle = len(frames) // 2
-        # The session frame gave this socket everything: a resume from the middle sends nothing again.
         await ws.send_json_to({"type": "resume", "message_id": message_id, "after_seq": middle})
-        assert await ws.receive_nothing(timeout=0.5)
-    # And the stored log replays exactly the rest from any point.
-    rest = await sync_to_async(events.events_after)(message_id=message_id, after_seq=middle)
-    assert rest == frames[middle + 1 :]
+        rest: list[dict] = []
+        await read_until(ws, rest, done(message_id), limit=5)
+        assert rest == frames[middle + 1 :]
     stored = await sync_to_async(Message.objects.get)(pk=message_id)
     assert stored.status == Message.Status.COMPLETE
     assert stored.content == visible_text(frames)
@@ -115,13 +113,17 @@ def _free_port() -> int:
 class PrivateRedis:
     """A redis-server of the test's own, so it can be killed without touching the shared one."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    # Keeps nothing across a restart: what compose ran before it turned on the append-only file.
+    FORGETFUL = ("--save", "", "--appendonly", "no")
+
+    def __init__(self, tmp_path: Path, options: tuple[str, ...] = FORGETFUL) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
             services_missing("redis-server (to restart a Redis of the test's own)")
         self.binary = binary
         self.port = _free_port()
         self.dir = tmp_path
+        self.options = options
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -132,14 +134,13 @@ class PrivateRedis:
         self.proc = subprocess.Popen(  # noqa: S603
             [
                 self.binary,
+                *self.options,
                 "--port",
                 str(self.port),
                 "--bind",
                 "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
+                "--dir",
+                str(self.dir),
             ],
             cwd=self.dir,
             stdout=subprocess.DEVNULL,
@@ -460,3 +461,137 @@ async def test_the_worker_survives_a_redis_restart_mid_answer(
         assert_whole_answer(next_frames, CORRECT)
         assert worker.poll() is None, f"the worker exited:\n{log_path.read_text()[-3000:]}"
     assert "Unrecoverable error" not in log_path.read_text()
+
+
+# --- Redis restarted without its data, with tasks queued ------------------------------------------
+
+
+def _broker_queue_length(server: PrivateRedis, queue: str) -> int:
+    import redis
+
+    client = redis.Redis.from_url(server.url)
+    try:
+        return client.llen(queue)
+    finally:
+        client.close()
+
+
+async def test_tasks_queued_when_redis_loses_its_data_are_queued_again_and_done(
+    solutions_allowed: Personas, fake_llm: FakeLLM, private_redis: PrivateRedis, settings, tmp_path: Path
+) -> None:
+    """A student's question, a teacher's upload and an answer-key audit are waiting in Redis for a
+    worker when Redis restarts without its data (`--save "" --appendonly no`, compose's old
+    setting). The worker that then starts finds them queued in PostgreSQL but unknown to Redis,
+    queues them again, and all three are done: the student's socket gets the verified answer."""
+    if not os.environ.get("DATABASE_URL"):
+        services_missing("PostgreSQL (a worker process shares the test database)")
+    from inference.testing.fake_ollama import Reply
+    from tests.problems.test_pages import big_csv
+    from tests.worker import celery_worker
+    from tutor.problems.models import ImportJob
+    from tutor.problems.services import import_job_start
+    from tutor.sweeper import queued_work_sweep
+    from tutor.tutoring.audit import problem_set_audit_start
+    from tutor.tutoring.models import AuditRun
+
+    personas = solutions_allowed
+    settings.TUTOR_GENERATION = "celery"
+    fake_llm.server.script.respond_with(lambda request: Reply.text(CORRECT))
+    queue = f"tutor-test-{uuid.uuid4().hex[:8]}"
+    extra_env = {
+        "REDIS_URL": private_redis.url,
+        "CELERY_BROKER_URL": private_redis.url,
+        "TUTOR_SWEEP_SECONDS": "1",
+        "TUTOR_SWEEP_GRACE_SECONDS": "1",
+    }
+    with celery_broker_at(private_redis.url, queue):
+        async with socket_for(personas.student) as ws:
+            message_id = await open_and_ask(ws, personas.problem.pk)
+            job = await sync_to_async(import_job_start)(
+                owner=personas.teacher, filename="big-set.csv", data=big_csv(5), total=5
+            )
+            audit = await sync_to_async(problem_set_audit_start)(
+                user=personas.teacher, problem_set=personas.problem_set
+            )
+            assert _broker_queue_length(private_redis, queue) == 3, "the three should be waiting in Redis"
+            # What Redis still holds is not queued a second time.
+            await asyncio.sleep(1.1)
+            swept = await sync_to_async(queued_work_sweep)(grace_seconds=1)
+            assert swept.count == 0 and _broker_queue_length(private_redis, queue) == 3
+            private_redis.kill()
+            private_redis.start()
+            assert _broker_queue_length(private_redis, queue) == 0, "this Redis should have lost them"
+
+            log_path = tmp_path / "worker.log"
+            with celery_worker(ollama_host=fake_llm.url, log_path=log_path, queue=queue, extra_env=extra_env):
+                frames: list[dict] = []
+                await read_until(ws, frames, done(message_id), limit=40)
+
+                async def finished() -> tuple[str, str]:
+                    job_status = (await ImportJob.objects.aget(pk=job.pk)).status
+                    audit_status = (await AuditRun.objects.aget(pk=audit.pk)).status
+                    return job_status, audit_status
+
+                deadline = time.monotonic() + 30
+                while await finished() != ("done", "done") and time.monotonic() < deadline:  # noqa: ASYNC110
+                    await asyncio.sleep(0.2)
+                assert await finished() == ("done", "done"), log_path.read_text()[-3000:]
+            log = log_path.read_text()
+    verification = next(f for f in frames if f["type"] == "verification")
+    assert verification["status"] == "verified"
+    assert frames[-1]["type"] == "done" and frames[-1]["status"] == "complete"
+    stored = await Message.objects.aget(pk=message_id)
+    assert stored.status == Message.Status.COMPLETE and stored.content == CORRECT
+    assert "queued again" in log
+    assert await sync_to_async(lambda: ImportJob.objects.get(pk=job.pk).problem_set.problems.count())() == 5
+
+
+def _compose_redis_options() -> tuple[str, ...]:
+    import yaml
+
+    compose = yaml.safe_load((Path(__file__).resolve().parents[2] / "docker-compose.yml").read_text())
+    command = compose["services"]["redis"]["command"]
+    assert command[0] == "redis-server"
+    return tuple(command[1:])
+
+
+async def test_redis_as_compose_runs_it_keeps_queued_tasks_across_a_crash(
+    personas: Personas, fake_llm: FakeLLM, tmp_path: Path, settings
+) -> None:
+    """Redis with docker-compose's options (append-only file) killed with SIGKILL and restarted:
+    an upload waiting for a worker is still queued, and the worker that starts imports it. No
+    sweeper here (it looks only once a minute), so it is Redis that kept the task."""
+    if not os.environ.get("DATABASE_URL"):
+        services_missing("PostgreSQL (a worker process shares the test database)")
+    from tests.problems.test_pages import big_csv
+    from tests.worker import celery_worker
+    from tutor.problems.models import ImportJob
+    from tutor.problems.services import import_job_start
+
+    server = PrivateRedis(tmp_path, options=_compose_redis_options())
+    server.start()
+    queue = f"tutor-test-{uuid.uuid4().hex[:8]}"
+    try:
+        with celery_broker_at(server.url, queue):
+            job = await sync_to_async(import_job_start)(
+                owner=personas.teacher, filename="kept.csv", data=big_csv(3), total=3
+            )
+            await asyncio.sleep(1.5)  # appendfsync everysec: what is a second old is on disk
+            server.kill()
+            server.start()
+            assert _broker_queue_length(server, queue) == 1, "Redis lost the queued upload"
+            extra_env = {
+                "REDIS_URL": server.url,
+                "CELERY_BROKER_URL": server.url,
+                "TUTOR_SWEEP_SECONDS": "60",
+            }
+            with celery_worker(
+                ollama_host=fake_llm.url, log_path=tmp_path / "worker.log", queue=queue, extra_env=extra_env
+            ):
+                deadline = time.monotonic() + 30
+                while (await ImportJob.objects.aget(pk=job.pk)).status != "done":  # noqa: ASYNC110
+                    assert time.monotonic() < deadline, (tmp_path / "worker.log").read_text()[-3000:]
+                    await asyncio.sleep(0.2)
+    finally:
+        server.kill()
+    assert "queued again" not in (tmp_path / "worker.log").read_text()
