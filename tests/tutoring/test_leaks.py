@@ -9,6 +9,7 @@ are what a good tutor says instead. docs/leak-gate.md describes the gate and wha
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import pytest
@@ -17,6 +18,7 @@ from tutor.problems.models import Problem
 from tutor.tutoring.leaks import (
     MAX_CANDIDATES,
     MAX_TEXT_CHARS,
+    TEXT_BUDGET_SECONDS,
     SentenceBuffer,
     answer_candidates,
     check_sentence,
@@ -294,8 +296,9 @@ async def test_too_many_candidates_or_too_long_a_text_is_treated_as_a_leak() -> 
 async def test_a_hostile_formula_in_a_hint_is_bounded() -> None:
     text = "So $x = 9^{9^{9^{9}}}$ and $(x+1)^{20000}$ and " + "((((" * 200 + "5" + "))))" * 200
     decision = await check_text(text=text, problem=LINEAR.problem())
-    # Whatever the checker makes of these, the gate answers; it must not hang or pass them unread.
-    assert decision.reason
+    # The checker runs out of time on the power: that candidate is treated as a leak (fail closed),
+    # unless the checker reads and rejects it, as it may for such input.
+    assert decision.leaked or decision.reason.startswith("None of"), decision.reason
 
 
 def test_candidates_are_every_number_and_formula_except_labels_and_statement_numbers() -> None:
@@ -304,3 +307,26 @@ def test_candidates_are_every_number_and_formula_except_labels_and_statement_num
     assert "2" in candidates and "x = 2" in candidates and "\\frac{4}{2}" in candidates
     assert "3" in candidates and "1" not in candidates
     assert "3" not in answer_candidates(text, statement="Solve $2x + 3 = 7$.")
+
+
+HOSTILE = {
+    "braces": "{" * MAX_TEXT_CHARS,
+    "dollars": "$" * MAX_TEXT_CHARS,
+    "nested boxes": "\\boxed{" * (MAX_TEXT_CHARS // 7),
+    "one long equation": "x = " * (MAX_TEXT_CHARS // 4),
+    "a long list": "1, " * (MAX_TEXT_CHARS // 3),
+    "is is is": "is " * (MAX_TEXT_CHARS // 3),
+    "no sentence end": "so " + "x + " * (MAX_TEXT_CHARS // 4 - 1),
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+async def test_a_hostile_hint_is_decided_within_the_gates_bound(name: str) -> None:
+    """The documented bound: the time budget plus one checker time limit (2 s by default)."""
+    text = HOSTILE[name][:MAX_TEXT_CHARS]
+    started = time.monotonic()
+    decision = await check_text(text=text, problem=LINEAR.problem())
+    buffer = SentenceBuffer()
+    sentences = [s for i in range(0, len(text), 5) for s in buffer.feed(text[i : i + 5])] + [buffer.flush()]
+    assert "".join(sentences) == text
+    assert time.monotonic() - started < TEXT_BUDGET_SECONDS + 2.0, decision.reason

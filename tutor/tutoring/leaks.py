@@ -17,6 +17,7 @@ is parsed as maths outside the checker. docs/leak-gate.md says what the gate doe
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 import unicodedata
@@ -30,7 +31,9 @@ if TYPE_CHECKING:
     from tutor.problems.models import Problem
 
 MAX_TEXT_CHARS = 8000
-MAX_CANDIDATES = 60
+MAX_CANDIDATES = 80
+MAX_SENTENCE_CHARS = 1200
+STATED_VALUE_CHARS = 80  # how far a value stated after "is", "=", "gives"... is read
 MAX_CANDIDATE_CHARS = 200
 TEXT_BUDGET_SECONDS = 8.0
 SENTENCE_BUDGET_SECONDS = 4.0
@@ -448,9 +451,6 @@ _FILLER = re.compile(
     r"(?i)^\s*(?:(?:just|exactly|about|approximately|around|roughly|equal\s+to|the\s+(?:number|value)|simply|then|"
     r"actually|therefore|thus|now|:)\s*)+"
 )
-_CLAUSE_END = re.compile(
-    r"[.!?;:](?:\s|$)|\n|,\s+(?=[A-Za-z]{2,})|\s(?:so|which|because|since|when|then|but|if|where|while|to|for)\s"
-)
 _MATH_WORDS = {"sin", "cos", "tan", "sqrt", "ln", "log", "exp", "pi", "lim", "det", "max", "min", "abs"}
 _ENGLISH_SHORT = set(
     "is to of in on at by it an as or be we if so do no up us my me he go am and the for are you can has had not "
@@ -502,14 +502,14 @@ def formula_runs(text: str) -> list[tuple[int, int]]:
             mathy = start is not None and (depth > 0 or following.strip() != "" or index + 2 < len(tokens))
             if mathy and depth == 0:
                 # A comma at the top level continues a run only before more maths ("x = 2, y = 3").
-                nxt = next((t for t in tokens[index + 1 :] if t.lastgroup != "space"), None)
+                nxt = tokens[index + 1] if index + 1 < len(tokens) else None
+                if nxt is not None and nxt.lastgroup == "space":
+                    nxt = tokens[index + 2] if index + 2 < len(tokens) else None
                 mathy = nxt is not None and (
                     nxt.lastgroup in ("num", "open")
                     or (nxt.lastgroup == "word" and len(nxt.group().rstrip("'")) == 1)
                     or (nxt.lastgroup == "op" and nxt.group() == "-")
                 )
-            if mathy and depth == 0:
-                has_group = has_group or False
         if not mathy:
             close_run()
             continue
@@ -591,13 +591,17 @@ def _top_level_split(body: str, pattern: re.Pattern[str]) -> list[tuple[int, int
 
 
 def _boxed_bodies(body: str) -> list[tuple[int, int]]:
+    """The outermost \\boxed{...} bodies; each character is scanned once."""
     found = []
-    for match in _BOXED.finditer(body):
+    position = 0
+    while match := _BOXED.search(body, position):
         depth, i = 1, match.end()
-        while i < len(body) and depth:
+        limit = min(len(body), i + MAX_CANDIDATE_CHARS + 1)  # nested boxes can't make this quadratic
+        while i < limit and depth:
             depth += {"{": 1, "}": -1}.get(body[i], 0)
             i += 1
         found.append((match.end(), i - 1 if depth == 0 else i))
+        position = max(i, match.end())
     return found
 
 
@@ -633,8 +637,9 @@ def _math_candidates(body: str, offset: int, *, kind: str) -> list[Candidate]:
 
     body = _strip_env(body)
     add(0, len(body), kind)
-    for s, e in _boxed_bodies(body):
-        add(s, e, "boxed", asserted=True)
+    if kind != "boxed":  # a box inside a box is read with its outer box: no rescans
+        for s, e in _boxed_bodies(body):
+            add(s, e, "boxed", asserted=True)
     for c_index, (cs, ce) in enumerate(_top_level_split(body, _LATEX_SEPARATORS)):
         clause = body[cs:ce]
         parts = _top_level_split(clause, re.compile(r","))
@@ -662,8 +667,10 @@ def _stated_values(masked: str, *, how_many: bool = False) -> list[tuple[int, in
     Only a span that starts as maths counts ("x is 5", "it simplifies to x + 3", "the roots are
     2 and 3"); "the first step is to subtract 3" states no value.
     """
-    spans = []
+    spans: list[tuple[int, int]] = []
     for match in _TRIGGER.finditer(masked):
+        if spans and match.start() < spans[-1][1]:
+            continue  # "x = 2 = 4/2": read once, as part of the value stated before it
         start = match.end()
         filler = _FILLER.match(masked, start)
         if filler:
@@ -671,7 +678,7 @@ def _stated_values(masked: str, *, how_many: bool = False) -> list[tuple[int, in
         while start < len(masked) and masked[start] == " ":
             start += 1
         end = start
-        limit = min(len(masked), start + 160)
+        limit = min(len(masked), start + STATED_VALUE_CHARS)
         tokens = list(_PROSE_TOKEN.finditer(masked, start, limit))
         for index, token in enumerate(tokens):
             kind, word = token.lastgroup, token.group()
@@ -773,10 +780,11 @@ def find_candidates(text: str, *, facts: KeyFacts | None = None) -> list[Candida
             if items and facts.list_shaped:
                 found += _list_forms(items, text[start:end], start, end, facts)
 
-    def is_asserted(candidate: Candidate) -> bool:
-        return candidate.asserted or any(s <= candidate.start < min(e, s + 60) for s, e in stated)
-
-    found = [replace(c, asserted=True) if not c.asserted and is_asserted(c) else c for c in found]
+    # A number near the start of a stated value is stated too ("is 5 metres", "is about 2.5").
+    stated_at = bytearray(len(text) + 1)
+    for start, end in stated:
+        stated_at[start : min(end, start + 60)] = b"\x01" * (min(end, start + 60) - start)
+    found = [replace(c, asserted=True) if not c.asserted and stated_at[c.start] else c for c in found]
     found += _sentence_lists(text, found, facts)
     return _dedupe([c for c in found if _keep(c, facts)])
 
@@ -800,22 +808,33 @@ def _sentence_lists(text: str, found: list[Candidate], facts: KeyFacts) -> list[
         return []
     lists = []
     solved = re.compile(r"\s*[A-Za-z]\s*=\s*[^=<>]{1,40}")
+    ordered = sorted(found, key=lambda c: c.start)
+    first = 0
     for s_start, s_end in _sentence_spans(text):
+        while first < len(ordered) and ordered[first].start < s_start:
+            first += 1
+        last = first
+        while last < len(ordered) and ordered[last].start < s_end:
+            last += 1
+        in_sentence = ordered[first:last]
         assignments = []
-        for c in sorted(found, key=lambda c: c.start):
-            if s_start <= c.start < s_end and c.kind == "clause" and solved.fullmatch(c.text):
-                if c.text not in assignments:
-                    assignments.append(c.text)
+        for c in in_sentence:
+            if c.kind == "clause" and solved.fullmatch(c.text) and c.text not in assignments:
+                assignments.append(c.text)
         if 2 <= len(assignments) <= 6:
             joined = ", ".join(assignments)
             lists.append(
                 Candidate(text=joined, source=joined, start=s_start, end=s_end, asserted=True, kind="list")
             )
         values = []
-        for c in sorted(found, key=lambda c: c.start):
-            if s_start <= c.start < s_end and c.asserted and c.value is not None and c.kind == "number":
-                if _fraction_text(c.value) not in values:
-                    values.append(_fraction_text(c.value))
+        for c in in_sentence:
+            if (
+                c.asserted
+                and c.value is not None
+                and c.kind == "number"
+                and _fraction_text(c.value) not in values
+            ):
+                values.append(_fraction_text(c.value))
         if 2 <= len(values) <= 6:
             lists += _list_forms(values, text[s_start:s_end].strip(), s_start, s_end, facts)
     return lists
@@ -931,6 +950,14 @@ class SentenceBuffer:
 
     def feed(self, delta: str) -> list[str]:
         self._pending += delta
+        if len(self._pending) > MAX_SENTENCE_CHARS:
+            # No sentence end for this long (a long derivation): gate what there is, so the scan
+            # below stays linear over the stream.
+            rest, self._pending = self._pending, ""
+            return [rest]
+        before = self._pending[-len(delta) - 1 : -len(delta)] if delta else ""
+        if not re.search(r"[.!?\n]", delta) and not (delta[:1].isspace() and before in (".", "!", "?")):
+            return []  # no sentence can have ended: don't rescan
         spans = _sentence_spans(self._pending)
         # The last span may still grow (no boundary after it, or a "." that may be "2.5").
         complete = [
@@ -1032,7 +1059,9 @@ async def _gate(*, text: str, problem: Problem, boundary: int, budget: float) ->
         if problem.answer_type in ("text", "choice"):
             return done(None, "The key is not stated in the text.", 0)
         return done(None, "The key can't be read by the checker; only its text was looked for.", 0)
-    candidates = [c for c in find_candidates(normalised, facts=facts) if c.end > len(normalised_before)]
+    # Linear, but up to a few hundred milliseconds on a hostile 8000 characters: off the event loop.
+    found = await asyncio.to_thread(find_candidates, normalised, facts=facts)
+    candidates = [c for c in found if c.end > len(normalised_before)]
     if len(candidates) > MAX_CANDIDATES:
         reason = f"{len(candidates)} candidate answers, more than the {MAX_CANDIDATES} the gate checks: treated as a leak."
         return done(Leak(answer="", verdict=_unchecked("", "too_many", reason), reason=reason), reason, 0)
@@ -1046,7 +1075,7 @@ async def _gate(*, text: str, problem: Problem, boundary: int, budget: float) ->
             if form in asked:
                 continue
             asked.add(form)
-            if time.monotonic() > deadline:
+            if time.monotonic() >= deadline:
                 reason = f"Not every candidate could be checked within {budget:g} s: treated as a leak."
                 verdict = _unchecked(form, "timeout", reason)
                 return done(
