@@ -110,8 +110,10 @@ def test_report_spam_does_not_bury_the_checkers_flags_or_other_students(personas
     assert f"/review/{unverified.pk}/" in rows[0], "the checker's flag stays on top"
     assert "Page 1 of 5" in page
     # Reports are counted per student, and each count is a filter.
-    assert "Ada (200)" in page and "Ben (1)" in page
-    assert "Student reported a problem (201)" in page
+    for name, student, count in (("Ada", personas.student, 200), ("Ben", personas.classmate, 1)):
+        assert f'{name}: <a href="?kind=student_report&amp;student={student.pk}">{count} open</a>' in page
+    assert 'Student reported a problem: <a href="?kind=student_report">201 open</a>' in page
+    assert 'Tutor answer could not be verified: <a href="?kind=unverified_answer">1 open</a>' in page
     bens = teacher.get(
         reverse("review_queue"), {"kind": "student_report", "student": personas.classmate.pk}
     ).content.decode()
