@@ -164,8 +164,13 @@ def _extraction(result: dict[str, Any]) -> Extraction:
 
 def _preview(result: dict[str, Any]) -> Preview:
     _reported(result)
-    if "ok" not in result:  # a timeout or a crash in the child
-        return Preview(ok=False, latex="", message=result.get("reason", "That answer couldn't be read."))
+    if "ok" not in result:  # a timeout or a crash in the child: `kind` says which
+        return Preview(
+            ok=False,
+            latex="",
+            message=result.get("reason", "That answer couldn't be read."),
+            kind=str(result.get("status", "")),
+        )
     return Preview(
         ok=bool(result["ok"]),
         latex=result.get("latex", ""),

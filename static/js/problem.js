@@ -96,6 +96,8 @@
         if (!value.trim()) { preview.innerHTML = ""; return; }
         lastAsked = value;
         postJSON(form.getAttribute("data-preview-url"), { answer: value }).then(function (data) {
+          // A refusal (too many previews, or paused: HTTP 429) carries its sentence in `error`.
+          if (data.error) data = { ok: false, message: data.error };
           if (value === lastAsked) showPreview(data);
         });
       }, 250);
@@ -110,6 +112,12 @@
         result.innerHTML = "";
         var badge = document.createElement("span");
         var text = document.createElement("span");
+        if (data.error) {
+          result.className = "result result-unread result-refused";
+          text.textContent = data.error;
+          result.appendChild(text);
+          return;
+        }
         if (!data.counted) {
           result.className = "result result-unread";
           text.textContent = (data.reason || "That couldn't be read.") + " This didn't count as an attempt.";

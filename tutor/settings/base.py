@@ -162,6 +162,15 @@ OLLAMA_MODEL = env_str("OLLAMA_MODEL", "phi4")
 OLLAMA_CONNECT_TIMEOUT = env_float("OLLAMA_CONNECT_TIMEOUT", 5.0, minimum=0.1)
 OLLAMA_READ_TIMEOUT = env_float("OLLAMA_READ_TIMEOUT", 60.0, minimum=0.1)
 OLLAMA_KEEP_ALIVE = env_str("OLLAMA_KEEP_ALIVE", "30m")
+
+# --- Students' answers (tutoring/attempts.py); the checker pool's own settings are CHECKER_*
+# (docs/checker.md). Previews are sent as the student types (250 ms after the last key).
+TUTOR_PREVIEWS_PER_MINUTE = env_int("TUTOR_PREVIEWS_PER_MINUTE", 60, minimum=1)
+TUTOR_ATTEMPTS_PER_MINUTE = env_int("TUTOR_ATTEMPTS_PER_MINUTE", 10, minimum=1)
+# This many answers running into the checker's time limit in a minute pause a user's previews
+# and attempts for TUTOR_SLOW_ANSWER_PAUSE_SECONDS.
+TUTOR_SLOW_ANSWERS_PER_MINUTE = env_int("TUTOR_SLOW_ANSWERS_PER_MINUTE", 3, minimum=1)
+TUTOR_SLOW_ANSWER_PAUSE_SECONDS = env_int("TUTOR_SLOW_ANSWER_PAUSE_SECONDS", 120, minimum=1)
 # Where generation jobs run: "celery" (a worker, production) or "inprocess" (an asyncio task in
 # the web process: the embedded default, single process only).
 TUTOR_GENERATION = env_str(

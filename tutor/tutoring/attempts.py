@@ -1,21 +1,40 @@
-"""Students' answers: a live preview of how an answer is read, and graded attempts."""
+"""Students' answers: a live preview of how an answer is read, and graded attempts.
+
+Both are throttled per user (settings TUTOR_PREVIEWS_PER_MINUTE, TUTOR_ATTEMPTS_PER_MINUTE), and
+a user whose answers keep running into the checker's time limit is paused for a while
+(TUTOR_SLOW_ANSWERS_PER_MINUTE, TUTOR_SLOW_ANSWER_PAUSE_SECONDS). The checks themselves go to the
+checker pool under the user's name, which shares its workers fairly between users. The async
+services (`a...`) are what the views call: they await the checker without holding a thread.
+"""
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
 
+from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.db import transaction
+from django.shortcuts import get_object_or_404
 
-from inference.checker import check_answer, preview_answer
+from inference.checker import Preview, Verdict, acheck_answer, apreview_answer, check_answer
 from tutor.classroom import selectors
 from tutor.classroom.models import User
+from tutor.errors import Throttled
+from tutor.limits.models import ThrottleCounter
+from tutor.limits.services import Limit, throttle_count, throttle_hit
 from tutor.problems.models import Problem
 
 from .models import Attempt, Verification
 
+logger = logging.getLogger(__name__)
+
 MAX_ANSWER_CHARS = 2000
 # Verdicts that say the answer couldn't be read: they cost no attempt.
 NOT_COUNTED = ("unparseable", "timeout", "no_answer", "bad_key")
+SLOW_SCOPE = "answer-slow"
+PAUSE_SCOPE = "answer-pause"
 
 
 @dataclass(frozen=True)
@@ -28,6 +47,63 @@ class AttemptResult:
     attempt: Attempt | None
 
 
+def _owner(user: User) -> str:
+    return f"user:{user.pk}"
+
+
+def _previews_limit() -> Limit:
+    return Limit(
+        scope="answer-preview",
+        limit=settings.TUTOR_PREVIEWS_PER_MINUTE,
+        period=60,
+        message="You're typing faster than we can show previews. Wait a minute, then keep going.",
+    )
+
+
+def _attempts_limit() -> Limit:
+    return Limit(
+        scope="answer-attempt",
+        limit=settings.TUTOR_ATTEMPTS_PER_MINUTE,
+        period=60,
+        message="That's a lot of answers in one minute. Take a moment to think, then try again in a minute.",
+    )
+
+
+def _pause_message(seconds: int) -> str:
+    minutes = max(1, round(seconds / 60))
+    span = "a minute" if minutes == 1 else f"{minutes} minutes"
+    return (
+        f"Your last answers were too complicated to check, so checking is paused for {span}. "
+        "Write your answer in a simpler form, then try again."
+    )
+
+
+def answer_pause_check(*, user: User, now: float | None = None) -> None:
+    """Refuse while the user is paused for sending answers that run into the time limit."""
+    now = time.time() if now is None else now
+    pause = settings.TUTOR_SLOW_ANSWER_PAUSE_SECONDS
+    started = (
+        ThrottleCounter.objects.filter(scope=PAUSE_SCOPE, key=_owner(user), window_start__gt=now - pause)
+        .order_by("-window_start")
+        .values_list("window_start", flat=True)
+        .first()
+    )
+    if started is not None:
+        raise Throttled(_pause_message(pause), retry_after=int(started + pause - now) + 1, code="paused")
+
+
+def answer_timeout_record(*, user: User, now: float | None = None) -> None:
+    """Count an answer that ran into the checker's time limit; too many in a minute pause the user."""
+    now = time.time() if now is None else now
+    count = throttle_count(scope=SLOW_SCOPE, key=_owner(user), period=60, now=now)
+    if count >= settings.TUTOR_SLOW_ANSWERS_PER_MINUTE:
+        # A row whose window starts now marks the pause (answer_pause_check reads it).
+        throttle_count(scope=PAUSE_SCOPE, key=_owner(user), period=1, now=now)
+        logger.info(
+            "answers of user %s paused: %s ran into the checker's time limit this minute", user.pk, count
+        )
+
+
 def _options(problem: Problem) -> dict:
     options = dict(problem.checker_options or {})
     if problem.sig_figs:
@@ -35,36 +111,75 @@ def _options(problem: Problem) -> dict:
     return options
 
 
-def answer_preview(*, problem: Problem, answer: str) -> dict:
-    if len(answer) > MAX_ANSWER_CHARS:
-        return {
-            "ok": False,
-            "latex": "",
-            "message": f"That's too long: keep it under {MAX_ANSWER_CHARS} characters.",
-        }
-    units = problem.units or None
+def _too_long_preview() -> dict:
+    return {
+        "ok": False,
+        "latex": "",
+        "message": f"That's too long: keep it under {MAX_ANSWER_CHARS} characters.",
+    }
+
+
+def _preview_args(problem: Problem, answer: str) -> dict:
     answer_type = problem.answer_type if problem.answer_type not in ("choice", "text") else None
-    preview = preview_answer(answer=answer, answer_type=answer_type, units=units)
+    return {"answer": answer, "answer_type": answer_type, "units": problem.units or None}
+
+
+def _preview_dict(preview: Preview) -> dict:
     return {"ok": preview.ok, "latex": preview.latex, "message": preview.message}
 
 
-def attempt_submit(*, student: User, problem: Problem, answer: str) -> AttemptResult:
-    answer = answer.strip()
+def _preview_timed_out(preview: Preview) -> bool:
+    return not preview.ok and preview.kind == "timeout"
+
+
+def answer_preview_start(*, user: User, problem_id: int) -> Problem:
+    """Find the problem the user may see (404 otherwise) and count one preview against the limits."""
+    problem = get_object_or_404(selectors.problem_list_for(user=user), pk=problem_id)
+    answer_pause_check(user=user)
+    throttle_hit(_previews_limit(), key=_owner(user))
+    return problem
+
+
+async def aanswer_preview(*, user: User, problem_id: int, answer: str) -> dict:
+    problem = await sync_to_async(answer_preview_start)(user=user, problem_id=problem_id)
+    if len(answer) > MAX_ANSWER_CHARS:
+        return _too_long_preview()
+    preview = await apreview_answer(**_preview_args(problem, answer), owner=_owner(user))
+    if _preview_timed_out(preview):
+        await sync_to_async(answer_timeout_record)(user=user)
+    return _preview_dict(preview)
+
+
+def _refused(answer: str) -> AttemptResult | None:
     if not answer:
         return AttemptResult(False, False, "empty", "Type an answer first.", "", None)
     if len(answer) > MAX_ANSWER_CHARS:
         return AttemptResult(
             False, False, "too_long", f"Keep your answer under {MAX_ANSWER_CHARS} characters.", "", None
         )
-    verdict = check_answer(
-        gold=problem.answer,
-        answer=answer,
-        answer_type=problem.answer_type,
-        tolerance=problem.tolerance,
-        units=problem.units or None,
-        options=_options(problem),
-    )
+    return None
+
+
+def _check_args(problem: Problem, answer: str) -> dict:
+    return {
+        "gold": problem.answer,
+        "answer": answer,
+        "answer_type": problem.answer_type,
+        "tolerance": problem.tolerance,
+        "units": problem.units or None,
+        "options": _options(problem),
+    }
+
+
+def attempt_start(*, student: User, problem: Problem) -> None:
+    answer_pause_check(user=student)
+    throttle_hit(_attempts_limit(), key=_owner(student))
+
+
+def attempt_record(*, student: User, problem: Problem, answer: str, verdict: Verdict) -> AttemptResult:
     if verdict.status in NOT_COUNTED:
+        if verdict.status == "timeout":
+            answer_timeout_record(user=student)
         return AttemptResult(False, False, verdict.status, verdict.reason, verdict.interpreted_as, None)
     with transaction.atomic():
         attempt = Attempt.objects.create(
@@ -93,4 +208,26 @@ def attempt_submit(*, student: User, problem: Problem, answer: str) -> AttemptRe
         )
     return AttemptResult(
         True, verdict.equivalent, verdict.status, verdict.reason, verdict.interpreted_as, attempt
+    )
+
+
+def attempt_submit(*, student: User, problem: Problem, answer: str) -> AttemptResult:
+    answer = answer.strip()
+    refused = _refused(answer)
+    if refused is not None:
+        return refused
+    attempt_start(student=student, problem=problem)
+    verdict = check_answer(**_check_args(problem, answer), owner=_owner(student))
+    return attempt_record(student=student, problem=problem, answer=answer, verdict=verdict)
+
+
+async def aattempt_submit(*, student: User, problem: Problem, answer: str) -> AttemptResult:
+    answer = answer.strip()
+    refused = _refused(answer)
+    if refused is not None:
+        return refused
+    await sync_to_async(attempt_start)(student=student, problem=problem)
+    verdict = await acheck_answer(**_check_args(problem, answer), owner=_owner(student))
+    return await sync_to_async(attempt_record)(
+        student=student, problem=problem, answer=answer, verdict=verdict
     )

@@ -1,7 +1,16 @@
+"""Answer preview and submission.
+
+Async views: a check can take up to the checker's time limit, and an async view awaits it on the
+event loop instead of holding a thread for that long; database work goes through sync_to_async.
+Refusals (the per-user limits) raise `Throttled`, which the error middleware turns into a 429 with
+a sentence the page shows.
+"""
+
 from __future__ import annotations
 
 import json
 
+from asgiref.sync import sync_to_async
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -22,26 +31,27 @@ def _answer_from(request: HttpRequest) -> str:
     return request.POST.get("answer", "")
 
 
-def _student_problem(request: HttpRequest, pk: int):
-    if not request.user.is_student:
-        return None
-    return get_object_or_404(selectors.problem_list_for(user=request.user), pk=pk)
+def _student_problem(user, pk: int):
+    return get_object_or_404(selectors.problem_list_for(user=user), pk=pk)
 
 
 @login_required
 @require_POST
-def answer_preview(request: HttpRequest, pk: int) -> JsonResponse:
-    problem = get_object_or_404(selectors.problem_list_for(user=request.user), pk=pk)
-    return JsonResponse(attempts.answer_preview(problem=problem, answer=_answer_from(request)))
+async def answer_preview(request: HttpRequest, pk: int) -> JsonResponse:
+    user = await request.auser()
+    result = await attempts.aanswer_preview(user=user, problem_id=pk, answer=_answer_from(request))
+    return JsonResponse(result)
 
 
 @login_required
 @require_POST
-def answer_submit(request: HttpRequest, pk: int) -> JsonResponse:
-    problem = _student_problem(request, pk)
-    if problem is None:
+async def answer_submit(request: HttpRequest, pk: int) -> JsonResponse:
+    user = await request.auser()
+    if not user.is_student:
         return JsonResponse({"error": "Only students submit answers."}, status=403)
-    result = attempts.attempt_submit(student=request.user, problem=problem, answer=_answer_from(request))
+    problem = await sync_to_async(_student_problem)(user, pk)
+    result = await attempts.aattempt_submit(student=user, problem=problem, answer=_answer_from(request))
+    count = await problem.attempts.filter(student=user).acount()
     return JsonResponse(
         {
             "counted": result.counted,
@@ -49,7 +59,7 @@ def answer_submit(request: HttpRequest, pk: int) -> JsonResponse:
             "status": result.status,
             "reason": result.reason,
             "interpreted_as": result.interpreted_as,
-            "attempts": problem.attempts.filter(student=request.user).count(),
+            "attempts": count,
         },
         status=200,
     )
