@@ -881,7 +881,7 @@ def _unit_candidates(masked: str, facts: KeyFacts) -> list[Candidate]:
     found = []
     for number in _number_candidates(masked, 0, in_math=False) + _number_candidates(masked, 0, in_math=True):
         unit = _UNIT_TOKEN.match(masked, number.end)
-        if not unit or unit.group(1).lower() in _ENGLISH_SHORT:
+        if not unit or unit.group(1).lower() in _ENGLISH_SHORT or _TRIGGER.fullmatch(unit.group(1)):
             continue
         unit_text = re.sub(r"\s+per\s+", "/", unit.group(1)).rstrip(".")
         found.append(
