@@ -330,3 +330,20 @@ async def test_a_hostile_hint_is_decided_within_the_gates_bound(name: str) -> No
     sentences = [s for i in range(0, len(text), 5) for s in buffer.feed(text[i : i + 5])] + [buffer.flush()]
     assert "".join(sentences) == text
     assert time.monotonic() - started < TEXT_BUDGET_SECONDS + 2.0, decision.reason
+
+
+async def test_a_key_the_checker_cannot_read_in_time_makes_every_hint_a_leak() -> None:
+    # SymPy can't settle this integral within the checker's time limit, so nothing can be compared
+    # with it: the gate fails closed rather than let hints through unchecked.
+    key = Key("\\int_0^1 e^{-x^{99}} \\sin(x^{77}) \\, dx", "Write the integral.", "expression")
+    decision = await check_text(text="Think about which part to integrate first.", problem=key.problem())
+    assert decision.leaked, decision.reason
+    assert decision.leak is not None and decision.leak.verdict.status == "timeout"
+
+
+async def test_a_multiple_choice_key_is_caught_when_stated_but_not_when_options_are_discussed() -> None:
+    problem = CHOICE.problem()
+    assert (await check_text(text="I'd go with option B here.", problem=problem)).leaked
+    assert not (
+        await check_text(text="Which of A, B, C and D has no divisors but 1 and itself?", problem=problem)
+    ).leaked

@@ -734,6 +734,7 @@ class KeyFacts:
     how_many: bool = False
     list_shaped: bool = True  # the key is several values (set, solutions, tuple, interval)
     ordered: bool = False  # a tuple: order matters
+    unread: str = ""  # the checker's status when it could not read the key in time (timeout, error)
 
 
 def statement_facts(statement: str) -> tuple[frozenset[Fraction], str, bool]:
@@ -989,13 +990,18 @@ def _checker_options(problem: Problem) -> dict:
     return options
 
 
-async def key_facts(problem: Problem) -> KeyFacts:
-    """Reads the key once through the checker (cached there) and the statement here."""
+async def key_facts(problem: Problem, *, owner: str | None = None) -> KeyFacts:
+    """Reads the key through the checker (which caches it) and the statement here."""
     gold = problem.answer.strip()
-    values, compact, how_many = statement_facts(problem.statement or "")
+    values, compact, how_many = await asyncio.to_thread(statement_facts, problem.statement or "")
+    if problem.answer_type in ("text", "choice"):
+        return KeyFacts(kind="text", statement_values=values, statement_compact=compact, how_many=how_many)
     preview = await apreview_answer(
-        answer=gold, answer_type=problem.answer_type or None, units=problem.units or None
+        answer=gold, answer_type=problem.answer_type or None, units=problem.units or None, owner=owner
     )
+    if not preview.ok and preview.kind in _UNDECIDED_STATUSES:
+        # The key could not be read in time: nothing can be compared with it.
+        return KeyFacts(unread=preview.kind, statement_values=values, statement_compact=compact)
     kind = preview.kind if preview.ok else ""
     value_text = ""
     if kind == "quantity":
@@ -1032,7 +1038,9 @@ def _unchecked(answer: str, status: str, reason: str) -> Verdict:
     )
 
 
-async def _gate(*, text: str, problem: Problem, boundary: int, budget: float) -> GateDecision:
+async def _gate(
+    *, text: str, problem: Problem, boundary: int, budget: float, owner: str | None
+) -> GateDecision:
     started = time.perf_counter()
 
     def done(leak: Leak | None, reason: str, checked: int) -> GateDecision:
@@ -1048,7 +1056,11 @@ async def _gate(*, text: str, problem: Problem, boundary: int, budget: float) ->
         return done(Leak(answer="", verdict=_unchecked("", "too_long", reason), reason=reason), reason, 0)
     normalised_before = normalise(text[:boundary])
     normalised = normalised_before + normalise(text[boundary:])
-    facts = await key_facts(problem)
+    facts = await key_facts(problem, owner=owner)
+    if facts.unread:
+        reason = f"The answer key could not be read in time ({facts.unread}): treated as a leak."
+        verdict = _unchecked(gold, facts.unread, reason)
+        return done(Leak(answer="", verdict=verdict, reason=reason), reason, 0)
     if problem.answer_type in ("text", "choice") or not facts.kind:
         # A word, a letter, or a key the checker can't read: looked for as text, without the checker.
         found = _text_key_match(normalise(gold), normalised, len(normalised_before), facts)
@@ -1090,6 +1102,7 @@ async def _gate(*, text: str, problem: Problem, boundary: int, budget: float) ->
                 tolerance=problem.tolerance,
                 units=problem.units or None,
                 options=options,
+                owner=owner,
             )
             checked += 1
             if verdict.status == "units_missing" and facts.value_text:
@@ -1100,6 +1113,7 @@ async def _gate(*, text: str, problem: Problem, boundary: int, budget: float) ->
                     answer_type="number",
                     tolerance=problem.tolerance,
                     options=options,
+                    owner=owner,
                 )
                 checked += 1
             if verdict.status in _UNDECIDED_STATUSES:
@@ -1157,13 +1171,21 @@ def _forms(candidate: Candidate, facts: KeyFacts) -> list[str]:
     return forms
 
 
-async def check_text(*, text: str, problem: Problem, budget: float = TEXT_BUDGET_SECONDS) -> GateDecision:
-    """Gate a whole hint or feedback text."""
-    return await _gate(text=text, problem=problem, boundary=0, budget=budget)
+async def check_text(
+    *, text: str, problem: Problem, budget: float = TEXT_BUDGET_SECONDS, owner: str | None = None
+) -> GateDecision:
+    """Gate a whole hint or feedback text. `owner` ("user:12") is whose turn it is in the checker's
+    fair sharing; without one each check queues as its own owner."""
+    return await _gate(text=text, problem=problem, boundary=0, budget=budget, owner=owner)
 
 
 async def check_sentence(
-    *, sentence: str, problem: Problem, checked: str = "", budget: float = SENTENCE_BUDGET_SECONDS
+    *,
+    sentence: str,
+    problem: Problem,
+    checked: str = "",
+    budget: float = SENTENCE_BUDGET_SECONDS,
+    owner: str | None = None,
 ) -> GateDecision:
     """Gate the next sentence of a streamed text, given the text already let through.
 
@@ -1175,12 +1197,14 @@ async def check_sentence(
         # Start the context at a sentence start so a formula isn't read from its middle.
         cut = re.search(r"[.!?]\s+|\n\n", context)
         context = context[cut.end() :] if cut and cut.end() < len(context) else context
-    return await _gate(text=context + sentence, problem=problem, boundary=len(context), budget=budget)
+    return await _gate(
+        text=context + sentence, problem=problem, boundary=len(context), budget=budget, owner=owner
+    )
 
 
-async def reveals_answer(*, text: str, problem: Problem) -> Leak | None:
-    """The leak in a whole text, or None. (The call generation.py makes; see check_text.)"""
-    return (await check_text(text=text, problem=problem)).leak
+async def reveals_answer(*, text: str, problem: Problem, owner: str | None = None) -> Leak | None:
+    """The leak in a whole text, or None (the call generation makes; see check_text)."""
+    return (await check_text(text=text, problem=problem, owner=owner)).leak
 
 
 def answer_candidates(text: str, *, statement: str = "") -> list[str]:
