@@ -83,7 +83,7 @@ HOSTILE: list[tuple[str, Callable[[], bytes], str]] = [
     (
         "many.csv",
         lambda: b"key,statement,answer\n" + b"".join(f"q{i},Solve,1\n".encode() for i in range(600)),
-        "has 600 problems; the limit is 500",
+        "line 502: the file has more than 500 problems",
     ),
     ("latin1.csv", lambda: "key,statement\nq,caf\xe9\n".encode("latin-1"), "isn't UTF-8"),
     ("nul.csv", lambda: b"key,statement\nq,a\x00b\n", "NUL characters"),

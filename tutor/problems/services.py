@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from xml.sax.saxutils import escape
 
 import yaml
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from inference.checker import preview_answer
 from tutor.classroom.models import Assignment, Classroom, User
 
-from .importers import ImportProblem, ProblemSpec, SetSpec, UploadRefused, flatten, read_upload
+from .importers import ImportProblem, ProblemSpec, SetSpec, UploadRefused, flatten
 from .importers.base import FIELD_LIMITS
+from .importers.sandbox import read_upload_bounded
 from .models import ImportJob, Problem, ProblemSet
 
 # Uploads with more problems than this are imported by a Celery task while a page shows progress.
@@ -47,15 +50,32 @@ class ImportResult:
 def problem_set_validate(
     *, spec: SetSpec, progress: Progress | None = None
 ) -> tuple[list[ImportProblem], list[tuple[str, str, str]]]:
-    """Everything wrong with a parsed upload, and how each answer key was read by the checker."""
+    """Everything wrong with a parsed upload, and how each answer key was read by the checker.
+
+    Each key is read in the checker's sandbox (CHECKER_TIMEOUT at most); all of them together get
+    PROBLEM_UPLOAD_CHECK_SECONDS, after which the rest are reported unchecked from their line.
+    """
     errors = list(spec.problems_found)
     read_as: list[tuple[str, str, str]] = []
     seen: dict[str, str] = {}
     flagged = {(error.where, error.field) for error in errors}
     problems = flatten(spec.problems)
+    deadline = time.monotonic() + settings.PROBLEM_UPLOAD_CHECK_SECONDS
     for number, problem in enumerate(problems, start=1):
         if progress is not None and (number % 10 == 0 or number == len(problems)):
             progress(number, len(problems))
+        if time.monotonic() > deadline:
+            errors.append(
+                ImportProblem(
+                    problem.where,
+                    "answer",
+                    f"checking stopped here: the answer keys took more than "
+                    f"{settings.PROBLEM_UPLOAD_CHECK_SECONDS:g} seconds to check in all, so this one and "
+                    f"the {len(problems) - number} after it weren't checked. Simplify the slow keys "
+                    "(the ones the checker couldn't read in time), or split the set.",
+                )
+            )
+            break
         if problem.key in seen:
             errors.append(
                 ImportProblem(
@@ -74,6 +94,8 @@ def problem_set_validate(
             if not problem.parts:
                 read_as.append((problem.key, "", "(no key: the tutor will check answers by substitution)"))
             continue
+        if (problem.where, "answer") in flagged:
+            continue  # already wrong (too long, say): not worth a trip to the checker
         if problem.answer_type in ("choice", "text"):
             read_as.append((problem.key, problem.answer, problem.answer))
             continue
@@ -83,7 +105,7 @@ def problem_set_validate(
         if not preview.ok:
             errors.append(
                 ImportProblem(
-                    problem.where, "answer", f"{problem.answer!r} couldn't be read: {preview.message}"
+                    problem.where, "answer", f"{_quoted(problem.answer)} couldn't be read: {preview.message}"
                 )
             )
             continue
@@ -98,6 +120,11 @@ def problem_set_validate(
     return errors, read_as
 
 
+def _quoted(text: str, limit: int = 80) -> str:
+    """A value quoted in a message, shortened: the message must not repeat a huge value."""
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
 def problem_set_import(
     *,
     owner: User,
@@ -110,15 +137,33 @@ def problem_set_import(
 
     A set with the same key as one of the owner's sets updates it; problems are matched by key.
     """
-    result = ImportResult(filename=filename, dry_run=dry_run)
     if not owner.is_teacher:
         raise PermissionDenied("Only teachers can upload problem sets.")
+    result, spec = problem_set_read(filename=filename, data=data, dry_run=dry_run)
+    if spec is None:
+        return result
+    return problem_set_save(owner=owner, spec=spec, result=result, progress=progress)
+
+
+def problem_set_read(
+    *, filename: str, data: bytes, dry_run: bool = False
+) -> tuple[ImportResult, SetSpec | None]:
+    """Read an upload in the bounded child (importers/sandbox.py). No spec if it was refused."""
+    result = ImportResult(filename=filename, dry_run=dry_run)
     try:
-        spec = read_upload(filename, data)
+        spec = read_upload_bounded(filename, data)
     except UploadRefused as exc:
         message = str(exc).removeprefix(f"{filename}: ").removeprefix(f"{filename} ")
-        result.errors.append(ImportProblem(filename, "", message))
-        return result
+        result.errors.append(ImportProblem(exc.where or filename, "", message))
+        return result, None
+    return result, spec
+
+
+def problem_set_save(
+    *, owner: User, spec: SetSpec, result: ImportResult, progress: Progress | None = None
+) -> ImportResult:
+    """Check the keys of a read upload and save it, all or nothing (nothing for a dry run)."""
+    filename, dry_run = result.filename, result.dry_run
     result.warnings = spec.warnings
     result.errors, result.read_as = problem_set_validate(spec=spec, progress=progress)
     if not spec.problems and not result.errors:
@@ -194,12 +239,20 @@ def _save(
     return position
 
 
-def problem_count(*, filename: str, data: bytes) -> int:
-    """How many problems a file holds (0 if it can't be read; the import then says why)."""
-    try:
-        return len(flatten(read_upload(filename, data).problems))
-    except UploadRefused:
-        return 0
+def problem_set_upload(
+    *, owner: User, filename: str, data: bytes, dry_run: bool = False
+) -> ImportResult | ImportJob:
+    """A teacher's upload: read (bounded), then checked and saved now, or, for more than
+    LARGE_UPLOAD_PROBLEMS problems, by an import job while a page shows progress."""
+    if not owner.is_teacher:
+        raise PermissionDenied("Only teachers can upload problem sets.")
+    result, spec = problem_set_read(filename=filename, data=data, dry_run=dry_run)
+    if spec is None:
+        return result
+    count = len(flatten(spec.problems))
+    if not dry_run and not spec.problems_found and count > LARGE_UPLOAD_PROBLEMS:
+        return import_job_start(owner=owner, filename=filename, data=data, total=count)
+    return problem_set_save(owner=owner, spec=spec, result=result)
 
 
 # --- large uploads -----------------------------------------------------------------------------
@@ -292,7 +345,9 @@ def problem_set_export_yaml(*, problem_set: ProblemSet) -> str:
     return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
 
 
-QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
+# Linear: no two ways to split a run of digits, and the trailing blanks are stripped afterwards
+# (a lazy group before `\s*$` retried the blanks at every step).
+QUANTITY = re.compile(r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*)$")
 
 
 def problem_set_export_moodle(*, problem_set: ProblemSet) -> str:
@@ -312,8 +367,9 @@ def problem_set_export_moodle(*, problem_set: ProblemSet) -> str:
         value, units = problem.answer, problem.units
         if problem.answer_type == "quantity":
             match = QUANTITY.match(value)
-            if match and (not units or match.group(2) in ("", units)):
-                value, units = match.group(1), units or match.group(2)
+            written = match.group(2).rstrip() if match else ""
+            if match and (not units or written in ("", units)):
+                value, units = match.group(1), units or written
         if problem.answer_type == "choice":
             kind = "multichoice"
         elif problem.answer_type == "number" or (problem.answer_type == "quantity" and QUANTITY.match(value)):

@@ -84,16 +84,14 @@ def _upload(request: HttpRequest, limiter: _SizeLimit | None) -> HttpResponse:
         uploaded = form.cleaned_data["file"]
         data = uploaded.read(MAX_UPLOAD_BYTES + 1)
         dry_run = form.cleaned_data["dry_run"]
-        if not dry_run:
-            count = services.problem_count(filename=uploaded.name, data=data)
-            if count > services.LARGE_UPLOAD_PROBLEMS:
-                job = services.import_job_start(
-                    owner=request.user, filename=uploaded.name, data=data, total=count
-                )
-                return redirect("import_job", pk=job.pk)
-        result = services.problem_set_import(
+        # The file is read in a child process with a time and memory limit (importers/sandbox.py);
+        # this request's thread waits for it without the GIL, so other requests go on meanwhile.
+        outcome = services.problem_set_upload(
             owner=request.user, filename=uploaded.name, data=data, dry_run=dry_run
         )
+        if isinstance(outcome, ImportJob):
+            return redirect("import_job", pk=outcome.pk)
+        result = outcome
         if result.ok and not dry_run:
             messages.success(
                 request,

@@ -191,6 +191,17 @@ TUTOR_REQUESTS_PER_MINUTE = env_int("TUTOR_REQUESTS_PER_MINUTE", 10, minimum=1)
 TUTOR_SOCKETS_PER_USER = env_int("TUTOR_SOCKETS_PER_USER", 20, minimum=1)
 TUTOR_SOCKET_CONNECTS_PER_MINUTE = env_int("TUTOR_SOCKET_CONNECTS_PER_MINUTE", 60, minimum=1)
 
+# --- Problem-set uploads (tutor/problems/importers/sandbox.py, docs/problem-format.md) -------
+# Each file is read in a child process with these limits; past them the teacher gets an error
+# naming the line the reader had reached. At most PROBLEM_UPLOAD_READERS files are read at once
+# per process; an upload that can't get a turn within the read time gets a 429.
+PROBLEM_UPLOAD_READ_SECONDS = env_float("PROBLEM_UPLOAD_READ_SECONDS", 10.0, minimum=0.5)
+PROBLEM_UPLOAD_READ_MEMORY_MB = env_int("PROBLEM_UPLOAD_READ_MEMORY_MB", 512, minimum=128)
+PROBLEM_UPLOAD_READERS = env_int("PROBLEM_UPLOAD_READERS", 2, minimum=1)
+# Checking the answer keys of one upload (each key in the checker's sandbox, CHECKER_TIMEOUT
+# at most): keys still unchecked after this long are reported, from the line where checking stopped.
+PROBLEM_UPLOAD_CHECK_SECONDS = env_float("PROBLEM_UPLOAD_CHECK_SECONDS", 30.0, minimum=1.0)
+
 # --- Auth -------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "classroom.User"
 # The first refuses logins while an account or a client is locked out (tutor/settings/security.py).

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +15,12 @@ MAX_NESTING = 20
 # YAML nodes in one file: 500 problems with every field filled take about 30 000.
 MAX_YAML_NODES = 100_000
 MAX_HINTS = 20
+# A whole number longer than this is refused with its line: Python won't convert ints of more than
+# 4 300 digits (a ValueError and a 500 before), and no answer field is longer than 1 000 characters.
+MAX_NUMBER_DIGITS = 1000
+# Reading stops after this many things to fix: a 2 MB file can hold 500 000 broken questions, and a
+# page listing them all helps nobody.
+MAX_REPORTED_PROBLEMS = 100
 
 ANSWER_TYPES = {"number", "expression", "equation", "set", "interval", "matrix", "quantity", "choice", "text"}
 MODELS = {"phi4", "phi4-mini", "phi4-reasoning"}
@@ -27,7 +34,24 @@ SET_KEY_LIMIT = 120
 
 
 class UploadRefused(Exception):
-    """The whole file is refused before it is read (too big, a bomb, unsafe paths...)."""
+    """The whole file is refused (too big, a bomb, unsafe paths, too many problems...).
+
+    `where` names the place when there is one ("set.csv, line 502"); the message then says what.
+    """
+
+    def __init__(self, message: str, *, where: str = "") -> None:
+        super().__init__(message)
+        self.where = where
+
+
+# Set by the reading child process (sandbox.py): readers call `reached` at each question, so a
+# reader stopped for taking too long can say where it had got to. Nothing in the web process sets it.
+_progress: Callable[[str], None] | None = None
+
+
+def reached(where: str) -> None:
+    if _progress is not None:
+        _progress(where)
 
 
 @dataclass
@@ -74,6 +98,35 @@ class SetSpec:
     problems: list[ProblemSpec] = field(default_factory=list)
     problems_found: list[ImportProblem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    count: int = 0  # problems so far, parts included
+
+    def add(self, problem: ProblemSpec) -> None:
+        self.problems.append(problem)
+        self.count += 1 + len(problem.parts)
+
+    def must_stop(self, where: str) -> bool:
+        """True once reading on is pointless: too many problems, or too many things to fix.
+
+        Readers ask before each question, with the place of that question.
+        """
+        if self.count > MAX_PROBLEMS:
+            problem = flatten(self.problems)[MAX_PROBLEMS]
+            raise UploadRefused(
+                f"the file has more than {MAX_PROBLEMS} problems (problem {MAX_PROBLEMS + 1} starts here); "
+                f"the limit is {MAX_PROBLEMS} per set. Split it into smaller sets.",
+                where=problem.where,
+            )
+        if len(self.problems_found) >= MAX_REPORTED_PROBLEMS:
+            self.problems_found.append(
+                ImportProblem(
+                    where,
+                    "",
+                    f"reading stopped here after {MAX_REPORTED_PROBLEMS} things to fix. "
+                    "Fix those and upload the file again to check the rest.",
+                )
+            )
+            return True
+        return False
 
 
 def flatten(problems: list[ProblemSpec]) -> list[ProblemSpec]:

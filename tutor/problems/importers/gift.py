@@ -7,11 +7,23 @@ from typing import Any
 
 from django.utils.text import slugify
 
-from .base import SET_TITLE_LIMIT, ImportProblem, SetSpec
-from .moodle import _unique, html_to_text
+from .base import SET_TITLE_LIMIT, ImportProblem, SetSpec, reached
+from .moodle import Keys, html_to_text
 from .readers import NUMBER, guess_type, problem_from_mapping
 
 UNESCAPED = r"(?<!\\)"
+
+
+def _unescaped(text: str, char: str, start: int = 0) -> int:
+    """Where the first `char` at or after `start` that has no backslash before it is, or -1.
+
+    A scan, not a lazy regex: `\\{(.*?)\\}` restarts at every `{` and reads to the end each time,
+    which is quadratic (30 000 `{` froze the server for 7 s).
+    """
+    index = text.find(char, start)
+    while index > 0 and text[index - 1] == "\\":
+        index = text.find(char, index + 1)
+    return index
 
 
 def _unescape(value: str) -> str:
@@ -47,30 +59,45 @@ def _blocks(text: str, spec: SetSpec) -> list[tuple[int, str]]:
 
 def read_gift(filename: str, text: str, stem: str) -> SetSpec:
     spec = SetSpec(key=stem, title=stem.replace("-", " ").capitalize(), source_format="gift")
-    used: set[str] = set()
+    used = Keys()
     for index, (line, body) in enumerate(_blocks(text, spec), start=1):
         where = f"{filename}, line {line}"
-        title = ""
+        reached(where)
+        if spec.must_stop(where):
+            break
+        title, title_lines = "", 0
         match = re.match(r"^\s*::(.*?)" + UNESCAPED + r"::(.*)$", body, re.DOTALL)
         if match:
+            title_lines = body.count("\n", 0, match.start(2))
             title, body = _unescape(match.group(1)), match.group(2)
-        answer_match = re.search(UNESCAPED + r"\{(.*?)" + UNESCAPED + r"\}", body, re.DOTALL)
-        if not answer_match:
+        opening = _unescaped(body, "{")
+        if opening < 0:
             spec.problems_found.append(ImportProblem(where, "answer", "no {answer} block"))
             continue
-        before, after = body[: answer_match.start()], body[answer_match.end() :]
+        closing = _unescaped(body, "}", opening + 1)
+        if closing < 0:
+            brace_line = line + title_lines + body.count("\n", 0, opening)
+            spec.problems_found.append(
+                ImportProblem(
+                    f"{filename}, line {brace_line}",
+                    "answer",
+                    "the { that starts the answer is never closed with }",
+                )
+            )
+            continue
+        before, after = body[:opening], body[closing + 1 :]
         statement = f"{before.rstrip()} _____ {after.lstrip()}" if after.strip() else before
         markup = re.match(r"^\s*\[(html|markdown|plain|moodle)\]", statement)
         statement = _unescape(statement[markup.end() :] if markup else statement)
         if markup and markup.group(1) == "html":
             statement = html_to_text(statement)
-        inside = answer_match.group(1)
+        inside = body[opening + 1 : closing]
         feedback = ""
         general = re.search(UNESCAPED + "####", inside)
         if general:
             inside, feedback = inside[: general.start()], inside[general.end() :]
         item: dict[str, Any] = {
-            "key": _unique(slugify(title)[:60] or f"q{index}", used),
+            "key": used.unique(slugify(title)[:60] or f"q{index}"),
             "title": title[:200],
             "statement": statement,
             "solution": _unescape(feedback),
@@ -103,7 +130,7 @@ def read_gift(filename: str, text: str, stem: str) -> SetSpec:
             continue
         problem = problem_from_mapping(item, where, spec.problems_found, default_key=f"q{index}")
         if problem is not None:
-            spec.problems.append(problem)
+            spec.add(problem)
     return spec
 
 

@@ -27,7 +27,9 @@ from .base import (
     MAX_COMPRESSION_RATIO,
     MAX_HINTS,
     MAX_NESTING,
+    MAX_NUMBER_DIGITS,
     MAX_PROBLEMS,
+    MAX_REPORTED_PROBLEMS,
     MAX_UNCOMPRESSED_BYTES,
     MAX_UPLOAD_BYTES,
     MAX_YAML_NODES,
@@ -39,6 +41,7 @@ from .base import (
     SetSpec,
     UploadRefused,
     flatten,
+    reached,
 )
 
 MB = 1024 * 1024
@@ -56,9 +59,16 @@ def read_upload(filename: str, data: bytes) -> SetSpec:
         spec = _read_zip(filename, data)
     else:
         spec = _read_file(filename, data)
-    count = len(flatten(spec.problems))
-    if count > MAX_PROBLEMS:
-        raise UploadRefused(f"{filename} has {count} problems; the limit is {MAX_PROBLEMS} per set.")
+    if len(spec.warnings) > MAX_REPORTED_PROBLEMS:
+        more = len(spec.warnings) - MAX_REPORTED_PROBLEMS
+        spec.warnings[MAX_REPORTED_PROBLEMS:] = [f"{filename}: {more} more notes like these."]
+    problems = flatten(spec.problems)
+    if len(problems) > MAX_PROBLEMS:
+        raise UploadRefused(
+            f"the file has more than {MAX_PROBLEMS} problems (problem {MAX_PROBLEMS + 1} starts here); "
+            f"the limit is {MAX_PROBLEMS} per set. Split it into smaller sets.",
+            where=problems[MAX_PROBLEMS].where,
+        )
     return spec
 
 
@@ -139,6 +149,8 @@ def _read_zip(filename: str, data: bytes) -> SetSpec:
         if path.suffix.lower() not in SUFFIXES:
             skipped.append(member.filename)
             continue
+        if combined is not None and combined.must_stop(f"{filename}/{member.filename}"):
+            break
         # The sizes in the headers can lie: read with a cap on this file and on the whole archive.
         cap = min(MAX_UPLOAD_BYTES, MAX_UNCOMPRESSED_BYTES - unpacked)
         try:
@@ -165,10 +177,7 @@ def _read_zip(filename: str, data: bytes) -> SetSpec:
             combined.warnings.extend(spec.warnings)
             if spec.source_format not in combined.source_format.split("/"):
                 combined.source_format += f"/{spec.source_format}"
-        if len(flatten(combined.problems)) > MAX_PROBLEMS:
-            raise UploadRefused(
-                f"{filename} has more than {MAX_PROBLEMS} problems; that is the limit per set."
-            )
+        combined.count = len(flatten(combined.problems))
     if combined is None:
         raise UploadRefused(f"{filename} has no problem files in it (.yaml, .json, .csv, .xml, .gift).")
     combined.source_format = combined.source_format[:20]
@@ -192,12 +201,16 @@ def _yaml_tree(filename: str, text: str) -> yaml.Node | None:
     for event in yaml.parse(text, Loader=loader_class):
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             raise UploadRefused(
-                f"{filename}: YAML anchors and aliases (& and *) aren't accepted; write each value out."
+                f"{filename}: YAML anchors and aliases (& and *) aren't accepted; write each value out.",
+                where=f"{filename}, line {event.start_mark.line + 1}",
             )
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             depth += 1
             if depth > MAX_NESTING:
-                raise UploadRefused(f"{filename}: nested more than {MAX_NESTING} levels deep.")
+                raise UploadRefused(
+                    f"{filename}: nested more than {MAX_NESTING} levels deep.",
+                    where=f"{filename}, line {event.start_mark.line + 1}",
+                )
         elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
             depth -= 1
         nodes += 1
@@ -208,20 +221,66 @@ def _yaml_tree(filename: str, text: str) -> yaml.Node | None:
     return yaml.compose(text, Loader=loader_class)
 
 
+class NumberTooLong(ValueError):
+    def __init__(self, digits: int, line: int | None = None) -> None:
+        super().__init__(f"a number {digits} digits long")
+        self.digits = digits
+        self.line = line
+
+
+def _bounded_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    # Checked on the text, before int() or the sexagesimal sum (1:2:3...) runs on it.
+    if len(node.value) > MAX_NUMBER_DIGITS:
+        raise NumberTooLong(len(node.value), node.start_mark.line + 1)
+    return yaml.SafeLoader.construct_yaml_int(loader, node)
+
+
+class _Constructor(yaml.SafeLoader):
+    """Builds plain Python values from a node tree; whole numbers are bounded."""
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:int", _bounded_int)
+
+
+def _json_int(text: str) -> int:
+    if len(text) > MAX_NUMBER_DIGITS:
+        raise NumberTooLong(len(text))
+    return int(text)
+
+
+def _long_number_line(text: str) -> int:
+    """The line of the first run of digits longer than the limit (one linear scan)."""
+    for match in re.finditer(r"\d+", text):
+        if match.end() - match.start() > MAX_NUMBER_DIGITS:
+            return text.count("\n", 0, match.start()) + 1
+    return 1
+
+
 def _read_native(filename: str, text: str, stem: str) -> SetSpec:
     is_json = filename.lower().endswith(".json")
     spec = SetSpec(key=stem, title=stem, source_format="json" if is_json else "yaml")
     root = None
     try:
         if is_json:
-            document = json.loads(text)
+            document = json.loads(text, parse_int=_json_int)
             try:  # only for line numbers in messages: JSON is nearly always valid YAML too
                 root = _yaml_tree(filename, text)
             except yaml.YAMLError:
                 root = None
         else:
             root = _yaml_tree(filename, text)
-            document = yaml.SafeLoader("").construct_document(root) if root is not None else None
+            document = _Constructor("").construct_document(root) if root is not None else None
+    except NumberTooLong as exc:
+        line = exc.line or _long_number_line(text)
+        spec.problems_found.append(
+            ImportProblem(
+                f"{filename}, line {line}",
+                "",
+                f"a number {exc.digits} digits long is more than any problem needs (the limit is "
+                f"{MAX_NUMBER_DIGITS}). Put it in quotes if it is meant as text.",
+            )
+        )
+        return spec
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else getattr(exc, "lineno", "?")
@@ -254,9 +313,12 @@ def _read_native(filename: str, text: str, stem: str) -> SetSpec:
     for index, item in enumerate(document["problems"]):
         line = nodes[index].start_mark.line + 1 if index < len(nodes) else 0
         at = f"{filename}, line {line}" if line else f"{filename}, problem {index + 1}"
+        reached(at)
+        if spec.must_stop(at):
+            break
         problem = problem_from_mapping(item, at, spec.problems_found, default_key=f"q{index + 1}")
         if problem is not None:
-            spec.problems.append(problem)
+            spec.add(problem)
     return spec
 
 
@@ -399,7 +461,9 @@ def _check_options(problem: ProblemSpec, found: list[ImportProblem]) -> None:
             found.append(ImportProblem(problem.where, "accept_bare_value", f"{bare!r}: use yes or no"))
 
 
-NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
+# Unambiguous on purpose: `\d+\.?\d*` can split a run of digits in n ways, and fullmatch then tries
+# them all (quadratic) before it gives up on "1111...1x".
+NUMBER = re.compile(r"\s*[-+]?(\d+(?:\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*")
 
 
 def guess_type(answer: str, units: str | None) -> str:
@@ -505,6 +569,9 @@ def _read_csv(filename: str, text: str, stem: str) -> SetSpec:
             break
         index += 1
         where = f"{filename}, line {start}"
+        reached(where)
+        if spec.must_stop(where):
+            break
         if None in row:
             spec.problems_found.append(
                 ImportProblem(where, "", f"has more values than the header has columns ({len(header)})")
@@ -530,7 +597,8 @@ def _read_csv(filename: str, text: str, stem: str) -> SetSpec:
                 problem.key if problem.key.startswith(f"{parent_key}-") else f"{parent_key}-{problem.key}"
             )
             parent.parts.append(problem)
+            spec.count += 1
         else:
             stems[problem.key] = problem
-            spec.problems.append(problem)
+            spec.add(problem)
     return spec
