@@ -90,6 +90,12 @@ CURRENT = Key(
 )
 GROWTH = Key("25%", "A price rises from 80 to 100. By what percentage did it rise?")
 PROBABILITY = Key("1/2", "A fair coin is tossed once. What is the probability of heads?")
+ANGLE = Key("30°", "Find the angle $\\theta$ with $\\sin\\theta = \\frac{1}{2}$ and $0° < \\theta < 90°$.")
+RADIANS = Key(
+    "\\frac{\\pi}{6}",
+    "Find $\\theta$ in radians with $\\sin\\theta = \\frac{1}{2}$, $0 < \\theta < \\frac{\\pi}{2}$.",
+)
+ROOT_TWO = Key("\\sqrt{2}", "Find the positive solution of $x^2 = 2$.")
 CHOICE = Key("B", "Which is prime? (A) 21 (B) 23 (C) 25 (D) 27", "choice")
 
 ISSUE_PHRASINGS = [
@@ -122,6 +128,12 @@ PHI4_LEAKS = [
     ("Factor it as $(x-2)(x-3) = 0$, which gives $x = 2$ or $x = 3$.", ROOT_SET),
     ("In the end, x = ٥.", LINEAR),
     ("Your final answer should be \\boxed{5}.", LINEAR),
+    ("So x = √2, the positive root.", ROOT_TWO),
+    ("To three decimal places, x is about 1.414.", ROOT_TWO),
+    # trigonometry
+    ("The angle is 30 degrees.", ANGLE),
+    ("You can check with a calculator: $\\sin(30^\\circ) = 0.5$.", ANGLE),
+    ("So θ = π/6.", RADIANS),
     # calculus
     ("Using the power rule on each term, the derivative is $f'(x) = 6x^2 - 4$.", DERIVATIVE),
     ("Evaluating $\\frac{x^3}{3}$ from 0 to 2 gives \\(\\frac{8}{3}\\).", INTEGRAL),
@@ -186,6 +198,10 @@ ALLOWED_HINTS = [
     ("Use Ohm's law, $V = IR$, and rearrange it for $I$.", CURRENT),
     ("How much did the price go up by? Compare that increase with the original price of 80.", GROWTH),
     ("How many outcomes are there, and how many of them are heads?", PROBABILITY),
+    (
+        "Which angle between 0° and 90° has a sine of 1/2? Think of an equilateral triangle cut in half.",
+        ANGLE,
+    ),
     ("Check each number for divisors: is 21 divisible by 3? What about 25?", CHOICE),
 ]
 

@@ -101,6 +101,17 @@ _OPERATORS = {
 }
 
 
+# Letters the checker knows by name; µ/μ stays, as it is more often a unit prefix (μm) than a variable.
+_GREEK = {
+    ch: name
+    for ch, name in zip(
+        "αβγδεθλπρστφω",
+        "alpha beta gamma delta epsilon theta lambda pi rho sigma tau phi omega".split(),
+        strict=True,
+    )
+}
+
+
 def _vulgar(ch: str) -> Fraction | None:
     if unicodedata.category(ch) != "No" or "FRACTION" not in unicodedata.name(ch, ""):
         return None
@@ -121,6 +132,17 @@ def normalise(text: str) -> str:
             out.append(" ")
         elif ch in _OPERATORS:
             out.append(_OPERATORS[ch])
+        elif ch in _GREEK:
+            # θ = π/6 -> theta = pi/6; a space keeps 2π from reading as the word "2pi".
+            out.append(("" if not out or not out[-1][-1:].isalnum() else " ") + _GREEK[ch])
+        elif ch == "√":
+            radicand = ""
+            while i + 1 < len(text) and (
+                text[i + 1].isdigit() or (text[i + 1] == "." and text[i + 2 : i + 3].isdigit())
+            ):
+                radicand += text[i + 1]
+                i += 1
+            out.append(f"sqrt({radicand})" if radicand else "sqrt")
         elif ch in _SUPERSCRIPTS:
             run = ""
             while i < len(text) and text[i] in _SUPERSCRIPTS:
@@ -452,6 +474,20 @@ _FILLER = re.compile(
     r"actually|therefore|thus|now|:)\s*)+"
 )
 _MATH_WORDS = {"sin", "cos", "tan", "sqrt", "ln", "log", "exp", "pi", "lim", "det", "max", "min", "abs"}
+_MATH_WORDS |= {
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "epsilon",
+    "theta",
+    "lambda",
+    "rho",
+    "sigma",
+    "tau",
+    "phi",
+    "omega",
+}
 _ENGLISH_SHORT = set(
     "is to of in on at by it an as or be we if so do no up us my me he go am and the for are you can has had not "
     "its was one two all but let try use see".split()
