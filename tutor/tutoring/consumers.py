@@ -1,14 +1,13 @@
-"""The tutor's websocket. It only routes: generation runs in a job, never inside receive().
+"""The tutor's websocket. It only routes: generation runs in a job, never inside receive(), and
+what each socket has been sent (no duplicates, no gaps, catching up) is delivery.py's.
 
 Protocol: docs/websocket-protocol.md.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import time
 from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -18,6 +17,7 @@ from tutor.errors import ApplicationError
 
 from . import dispatch, events, services
 from .db import db_call
+from .delivery import ReplyFollower
 from .services import TutorError
 
 logger = logging.getLogger(__name__)
@@ -27,9 +27,6 @@ CLOSE_FRAME_TOO_LARGE = 4413
 CLOSE_TOO_MANY_SOCKETS = 4429
 CLOSE_LOGGED_OUT = 4401
 MAX_FRAME_BYTES = 16 * 1024
-# The channel layer drops messages silently past a channel's capacity. A reply that has gone
-# quiet for this long is topped up from its stored event log, so even a lost last frame arrives.
-QUIET_SECONDS = 1.0
 
 
 # Open sockets per user in this process. A tab per problem is normal; hundreds are an attack
@@ -65,16 +62,7 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
         _open_sockets[self.user.pk] = _open_sockets.get(self.user.pk, 0) + 1
         self.counted = True
         self.session_id: Any = None
-        # Highest seq sent per message: live events and replays never show a frame twice.
-        self.sent: dict[int, int] = {}
-        # Replies still running, with when we last sent one of their frames (or checked on them).
-        self.running: dict[int, float] = {}
-        # When each running reply last made progress, and when we last asked for a takeover.
-        self.progress: dict[int, float] = {}
-        self.revived: dict[int, float] = {}
-        self.send_lock = asyncio.Lock()
-        # Runs only while a reply is running: an idle socket costs no task (docs/benchmarks.md).
-        self.watchdog: asyncio.Task[None] | None = None
+        self.follower = ReplyFollower(send=self.send_json, user=self.user)
         # Logging out anywhere closes this user's sockets (services.user_sockets_close).
         await self.channel_layer.group_add(events.user_group(self.user.pk), self.channel_name)
         await self.accept()
@@ -88,8 +76,8 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
                 _open_sockets.pop(self.user.pk, None)
             self.counted = False
             await self.channel_layer.group_discard(events.user_group(self.user.pk), self.channel_name)
-        if getattr(self, "watchdog", None) is not None:
-            self.watchdog.cancel()
+        if getattr(self, "follower", None) is not None:
+            self.follower.close()
         if getattr(self, "session_id", None) is not None:
             await self.channel_layer.group_discard(events.session_group(self.session_id), self.channel_name)
 
@@ -124,7 +112,7 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             await handler(content)
-        except (TutorError, ApplicationError) as exc:
+        except ApplicationError as exc:
             await self.error(exc.code, exc.message, request_id=content.get("request_id"))
 
     async def error(self, code: str, message: str, **extra: Any) -> None:
@@ -149,11 +137,9 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
         # is dropped by seq if the transcript already had it.
         await self.channel_layer.group_add(events.session_group(session.pk), self.channel_name)
         transcript = await db_call(services.transcript)(session=session)
-        for entry in transcript:
-            self.sent[entry["message_id"]] = entry["last_seq"]
-            if entry["status"] in services.ACTIVE_STATUSES:
-                self._track(entry["message_id"])
-        await self.send_json({"type": "session", "session_id": str(session.pk), "messages": transcript})
+        await self.follower.send_transcript(
+            {"type": "session", "session_id": str(session.pk), "messages": transcript}
+        )
 
     async def _session(self) -> Any:
         if self.session_id is None:
@@ -169,8 +155,7 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
             request_id=str(content.get("request_id", "")),
             text=str(content.get("text", "") or ""),
         )
-        self.sent.setdefault(ask.tutor_message_id, -1)
-        self._track(ask.tutor_message_id)
+        self.follower.expect(ask.tutor_message_id)
         await self.send_json(
             {
                 "type": "accepted",
@@ -196,20 +181,10 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
         if not isinstance(message_id, int) or not isinstance(after_seq, int):
             raise TutorError("bad_frame", "Resume needs a message_id and after_seq.")
         session = await self._session()
-        status = await db_call(
-            session.messages.filter(pk=message_id).values_list("status", flat=True).first
-        )()
-        if status is None:
-            raise TutorError("not_found", "There is no such answer here.")
-        async with self.send_lock:
-            # What this socket already sent (the `session` frame's text, or live events) is on its
-            # way to the client in order; a resume that crossed them must not send them again.
-            start = max(after_seq, self.sent.get(message_id, -1))
-            self.sent[message_id] = start
-            if status in services.ACTIVE_STATUSES:
-                self._track(message_id)  # a `done` among the frames below ends the tracking
-            frames = await db_call(events.events_after)(message_id=message_id, after_seq=start)
-            await self._send_frames_locked(frames)
+        status = await db_call(services.reply_status)(session=session, message_id=message_id)
+        await self.follower.resume(
+            message_id=message_id, after_seq=after_seq, running=status in services.ACTIVE_STATUSES
+        )
 
     # --- events from the generation job and the rest of the site ---------------------------
 
@@ -217,73 +192,4 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
         await self.close(code=CLOSE_LOGGED_OUT)
 
     async def tutor_events(self, event: dict[str, Any]) -> None:
-        await self._send_frames(event["frames"])
-
-    def _track(self, message_id: int) -> None:
-        self.running[message_id] = self.progress[message_id] = time.monotonic()
-        if self.watchdog is None or self.watchdog.done():
-            self.watchdog = asyncio.create_task(self._watch_quiet_replies())
-
-    def _untrack(self, message_id: int) -> None:
-        self.running.pop(message_id, None)
-        self.progress.pop(message_id, None)
-        self.revived.pop(message_id, None)
-
-    async def _watch_quiet_replies(self) -> None:
-        while self.running:
-            await asyncio.sleep(QUIET_SECONDS / 2)
-            try:
-                await self._top_up_quiet_replies()
-            except Exception:  # the database or Redis is briefly away: try again next round
-                logger.warning("topping up quiet replies failed", exc_info=True)
-
-    async def _top_up_quiet_replies(self) -> None:
-        now = time.monotonic()
-        for message_id, last in list(self.running.items()):
-            if now - last < QUIET_SECONDS:
-                continue
-            self.running[message_id] = now
-            missing = await db_call(events.events_after)(
-                message_id=message_id, after_seq=self.sent.get(message_id, -1)
-            )
-            if not missing and not await db_call(services.reply_running)(message_id=message_id):
-                # Finished, and this socket has everything: stop watching it.
-                self._untrack(message_id)
-                continue
-            await self._send_frames(missing)
-            await self._revive_if_stalled(message_id, now)
-
-    async def _revive_if_stalled(self, message_id: int, now: float) -> None:
-        """A reply whose job died (worker killed, web process restarted) gets a new job, which
-        carries on from what was already shown. Jobs claim their message, so a spare is harmless."""
-        stale = settings.TUTOR_CLAIM_STALE_SECONDS
-        if message_id not in self.running or now - self.progress.get(message_id, now) < stale:
-            return
-        if now - self.revived.get(message_id, 0.0) < stale:
-            return
-        self.revived[message_id] = now
-        if await db_call(services.reply_stalled)(user=self.user, message_id=message_id):
-            await dispatch.generation_enqueue(message_id=message_id)
-
-    async def _send_frames(self, frames: list[dict[str, Any]]) -> None:
-        async with self.send_lock:
-            await self._send_frames_locked(frames)
-
-    async def _send_frames_locked(self, frames: list[dict[str, Any]]) -> None:
-        for frame in frames:
-            message_id, seq = frame["message_id"], frame["seq"]
-            last = self.sent.get(message_id, -1)
-            if seq <= last:
-                continue
-            if seq > last + 1:
-                # A gap: the layer dropped something. Fill it from the log, which already has it.
-                missing = await db_call(events.events_after)(message_id=message_id, after_seq=last)
-                for earlier in missing:
-                    if earlier["seq"] < seq:
-                        await self.send_json(earlier)
-            await self.send_json(frame)
-            self.sent[message_id] = seq
-            if frame["type"] == "done":
-                self._untrack(message_id)
-            elif message_id in self.running:
-                self.running[message_id] = self.progress[message_id] = time.monotonic()
+        await self.follower.deliver(event["frames"])

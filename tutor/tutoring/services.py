@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from tutor.classroom import selectors
 from tutor.classroom.models import Assignment, User
+from tutor.errors import ApplicationError
 from tutor.limits.services import Limit, throttle_hit
 from tutor.problems.models import Problem
 
@@ -25,13 +26,11 @@ ACTIVE_STATUSES = (Message.Status.QUEUED, Message.Status.STREAMING, Message.Stat
 HINT_LIKE_MODES = (Message.Mode.HINT, Message.Mode.FEEDBACK)
 
 
-class TutorError(Exception):
+class TutorError(ApplicationError):
     """A request the tutor refuses; `code` and `message` go to the student as an error frame."""
 
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+        super().__init__(message, code=code)
 
 
 @dataclass(frozen=True)
@@ -212,6 +211,13 @@ def reply_stalled(*, user: User, message_id: int) -> bool:
         .filter(Q(claimed_at__lt=cutoff) | Q(claimed_at__isnull=True, created_at__lt=cutoff))
         .exists()
     )
+
+
+def reply_status(*, session: TutoringSession, message_id: int) -> str:
+    status = session.messages.filter(pk=message_id).values_list("status", flat=True).first()
+    if status is None:
+        raise TutorError("not_found", "There is no such answer here.")
+    return status
 
 
 def reply_running(*, message_id: int) -> bool:
