@@ -172,11 +172,13 @@ class _Lane:
     closed: bool = False
 
     def _is_slow(self, owner: str, now: float) -> bool:
-        until = self.slow_until.get(owner)
+        # Unnamed callers (imports, audits) share one record: their slow jobs can't take every worker.
+        key = ANONYMOUS if owner.startswith(ANONYMOUS) else owner
+        until = self.slow_until.get(key)
         if until is None:
             return False
         if until <= now:
-            del self.slow_until[owner]
+            del self.slow_until[key]
             return False
         return True
 
@@ -206,9 +208,11 @@ class _Lane:
     def finished(self, owner: str, seconds: float, timed_out: bool, slow_window: float) -> None:
         self.running.discard(owner)
         self.cond.notify_all()
-        if owner.startswith(ANONYMOUS):  # never seen again: nothing to remember
-            return
         now = time.monotonic()
+        if owner.startswith(ANONYMOUS):  # never seen again: only whether it was slow
+            if timed_out:
+                self.slow_until[ANONYMOUS] = now + slow_window
+            return
         usage = self.usage.get(owner)
         if usage is None:
             usage = self.usage[owner] = _Usage()
@@ -219,6 +223,8 @@ class _Lane:
         if len(self.usage) > 1000:
             for name in [n for n, u in self.usage.items() if u.now(now) < 1e-3 and n not in self.running]:
                 del self.usage[name]
+            for name in [n for n, until in self.slow_until.items() if until <= now]:
+                del self.slow_until[name]
 
 
 class CheckerPool:

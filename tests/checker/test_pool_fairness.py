@@ -134,6 +134,29 @@ def test_one_owners_jobs_run_one_at_a_time_and_others_go_first() -> None:
         checker.shutdown()
 
 
+def test_unnamed_callers_slow_jobs_cannot_take_every_worker() -> None:
+    # Imports and audits name no owner; once one of theirs ran into the limit, they share the
+    # "slow" rule, so a student's check still finds a free worker.
+    checker = CheckerPool(size=2, timeout=1.0, tutor_size=1, spares=0)
+    try:
+        first = [checker.submit({"kind": "spin"}, use_cache=False) for _ in range(2)]
+        assert [future.result()["status"] for future in first] == ["timeout", "timeout"]
+        more = [checker.submit({"kind": "spin"}, use_cache=False) for _ in range(3)]
+        time.sleep(0.2)
+        polite = checker.submit(
+            {"kind": "check", "gold": "1/2", "answer": "0.5", "options": {}},
+            owner="user:polite",
+            use_cache=False,
+        )
+        wait([polite, *more], return_when="FIRST_COMPLETED")
+        assert polite.done() and polite.result()["equivalent"]
+        assert not any(future.done() for future in more)
+        for future in more:
+            future.result()
+    finally:
+        checker.shutdown()
+
+
 def test_a_job_past_its_limit_is_interrupted_and_the_worker_kept_warm() -> None:
     checker = CheckerPool(size=1, timeout=1.0, tutor_size=1, spares=0)
     try:

@@ -158,6 +158,11 @@ async def test_a_flood_of_slow_previews_starves_neither_another_student_nor_the_
             assert response.status_code == 200 and response.json()["ok"], response.text
             latencies.append(seconds)
             await asyncio.sleep(0.25)
+        health = []
+        for _ in range(5):  # a plain sync view of the same process, for the record
+            started = time.monotonic()
+            assert (await ordinary.get("/healthz")).status_code == 200
+            health.append(time.monotonic() - started)
         fake_llm.reply(solution_tokens(CORRECT), tokens_per_second=400)
         verification = await _ask_and_time_verification(flood_server, cookie, problem_id)
     finally:
@@ -172,6 +177,7 @@ async def test_a_flood_of_slow_previews_starves_neither_another_student_nor_the_
         f"median {statistics.median(r[0] for r in flood_results):.2f} s each"
         f"\nordinary preview: max {max(latencies):.3f} s, median {statistics.median(latencies):.3f} s"
         f"\ntutor's verification (verifying -> verdict): {verification:.3f} s"
+        f"\n/healthz: max {max(health):.3f} s"
     )
     assert len(timeouts) >= FLOODERS, "the flood really ran into the checker's time limit"
     assert max(latencies) < ORDINARY_PREVIEW_BOUND
