@@ -8,9 +8,10 @@ from typing import Any
 
 from . import units as unitlib
 from .comparators import compare
+from .comparators.form import FORMS, form_problem, unworked_operation, work_it_out, wrong_form
 from .extract import MAX_TEXT as MAX_MODEL_TEXT
 from .extract import extract, looks_like_prose, math_verify_latex
-from .reading import MAX_INPUT_CHARS, ReadError
+from .reading import MAX_INPUT_CHARS, SPLIT_WORDS, ReadError, did_you_mean, unknown_words
 from .structure import THOUSANDS, read, read_safely, strip_wrappers
 from .substitution import substitute
 from .verdicts import Status, crashed, verdict
@@ -74,13 +75,33 @@ def check(
     if gold_read.kind in ("number", "quantity") and THOUSANDS.match(answer_extract["answer"].strip()):
         # "1,000" is a number with a thousands separator here, not the pair (1, 0).
         answer_extract = {**answer_extract, "answer": answer_extract["answer"].replace(",", "")}
+    answer_text = answer_extract["answer"]
+    form = str(options.get("form") or "any")
+    if form not in FORMS:
+        return verdict(False, Status.BAD_KEY, "none", f"The problem asks for an unknown form {form!r}.", "")
+    operation = unworked_operation(
+        answer_text,
+        gold_text,
+        key_is_plain_number=gold_read.kind == "number" and bool(getattr(gold_read.obj, "is_Rational", False)),
+    )
+    if operation:
+        return work_it_out(operation, "")
+    SPLIT_WORDS.clear()
     try:
         answer_read = read_safely(
-            answer_extract["answer"], answer_type="quantity" if expect_units else answer_type, units=units
+            answer_text, answer_type="quantity" if expect_units else answer_type, units=units
         )
     except ReadError as exc:
         return verdict(False, Status.UNPARSEABLE, "none", str(exc), "")
-    return compare(gold_read, answer_read, options)
+    key_letters = {s.name for s in getattr(gold_read.obj, "free_symbols", set())}
+    unknown = unknown_words(key_letters)
+    if unknown:
+        # 'cosecc(3x)' is not c*o*s*e*c*c*3x: a word we don't know is named, not multiplied out.
+        return verdict(False, Status.UNPARSEABLE, "none", did_you_mean(unknown[0]), "")
+    result = compare(gold_read, answer_read, options)
+    if result["equivalent"] and form_problem(form, strip_wrappers(answer_text), answer_read.obj):
+        return wrong_form(form, result["interpreted_as"])
+    return result
 
 
 _SOLUTION_LIST_KINDS = ("equation", "set", "alternatives", "relation")

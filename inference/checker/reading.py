@@ -111,6 +111,34 @@ FUNCTIONS: dict[str, tuple[Any, int]] = {
     "ceil": (sp.ceiling, 1),
     "factorial": (sp.factorial, 1),
     "root": (sp.root, 2),
+    # Other names teachers and books use (STACK accepts them too).
+    "cosec": (sp.csc, 1),
+    "csch": (sp.csch, 1),
+    "cosech": (sp.csch, 1),
+    "sech": (sp.sech, 1),
+    "coth": (sp.coth, 1),
+    "asinh": (sp.asinh, 1),
+    "acosh": (sp.acosh, 1),
+    "atanh": (sp.atanh, 1),
+    "arsinh": (sp.asinh, 1),
+    "arcosh": (sp.acosh, 1),
+    "artanh": (sp.atanh, 1),
+    "arcsinh": (sp.asinh, 1),
+    "arccosh": (sp.acosh, 1),
+    "arctanh": (sp.atanh, 1),
+    "acot": (sp.acot, 1),
+    "asec": (sp.asec, 1),
+    "acsc": (sp.acsc, 1),
+    "arccot": (sp.acot, 1),
+    "arcsec": (sp.asec, 1),
+    "arccsc": (sp.acsc, 1),
+    "sign": (sp.sign, 1),
+    "sgn": (sp.sign, 1),
+    "signum": (sp.sign, 1),
+    "lg": (lambda x, base=10: sp.log(x, base), 2),
+    "log10": (lambda x: sp.log(x, 10), 1),
+    "log2": (lambda x: sp.log(x, 2), 1),
+    "binomial": (sp.binomial, 2),
 }
 CONSTANTS: dict[str, Any] = {
     "pi": sp.pi,
@@ -201,6 +229,30 @@ def _split_name(name: str) -> list[str]:
     return parts
 
 
+# Words read as products of letters while reading the current answer (the worker is one thread).
+SPLIT_WORDS: list[tuple[str, list[str]]] = []
+
+
+def unknown_words(key_letters: set[str]) -> list[str]:
+    """Words read as letters that the key doesn't use: 'odd' -> o*d*d is a word, not a product."""
+    found = []
+    for word, parts in SPLIT_WORDS:
+        letters = {p.rstrip("0123456789") for p in parts if p not in FUNCTIONS and p not in CONSTANTS}
+        if len(word) >= 3 and letters - key_letters:
+            found.append(word)
+    return list(dict.fromkeys(found))
+
+
+def did_you_mean(word: str) -> str:
+    import difflib
+
+    names = sorted(set(FUNCTIONS) | set(CONSTANTS) | GREEK)
+    close = difflib.get_close_matches(word.lower(), names, n=1, cutoff=0.6)
+    return f"I don't know '{word}'" + (
+        f" — did you mean {close[0]}?" if close else ". Check the spelling, or use * between letters."
+    )
+
+
 def _tokens(text: str) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     pos = 0
@@ -214,7 +266,11 @@ def _tokens(text: str) -> list[tuple[str, str]]:
             continue
         value = match.group()
         if kind == "name":
-            out.extend(("name", part) for part in _split_name(value))
+            parts = _split_name(value)
+            if len(parts) > 1:
+                # Kept so the checker can tell 'xy' (x times y) from a word it doesn't know ('odd').
+                SPLIT_WORDS.append((value, parts))
+            out.extend(("name", part) for part in parts)
         else:
             out.append((kind, value))
     return out
@@ -251,10 +307,16 @@ def _with_explicit_multiplication(tokens: list[tuple[str, str]]) -> str:
         previous = token
         del index
     source = " ".join(pieces)
-    # n! -> factorial(n) for a number or a name.
-    source = re.sub(
-        r"(\w+|\))\s*!", lambda m: f"factorial({m.group(1)})" if m.group(1) != ")" else "!", source
-    )
+    # n! -> factorial(n) for a number or a name; (n+1)! -> factorial((n+1)).
+    source = re.sub(r"(\w+)\s*!(?!=)", lambda m: f"factorial({m.group(1)})", source)
+    while (bang := re.search(r"\)\s*!(?!=)", source)) is not None:
+        depth, start = 0, bang.start()
+        for index in range(bang.start(), -1, -1):
+            depth += {")": 1, "(": -1}.get(source[index], 0)
+            if depth == 0:
+                start = index
+                break
+        source = f"{source[:start]}factorial({source[start : bang.start() + 1]}){source[bang.end() :]}"
     if "!" in source:
         raise ReadError("Write factorials as factorial(n) when n is more than a number.")
     return source
@@ -273,10 +335,12 @@ def _number_from_literal(text: str) -> tuple[sp.Rational, bool]:
 
 
 class _Builder:
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, evaluate: bool = True) -> None:
         self.source = source
         self.nodes = 0
         self.inexact = False
+        # evaluate=False keeps the form the student typed (2*(x+1) stays a product), for form checks.
+        self.evaluate = evaluate
 
     def build(self, node: ast.AST) -> Any:
         self.nodes += 1
@@ -303,6 +367,8 @@ class _Builder:
             operand = self.build(node.operand)
             if isinstance(operand, sp.Tuple):
                 raise ReadError("A list in brackets can't have a sign in front of it.")
+            if not self.evaluate and isinstance(node.op, ast.USub):
+                return sp.Mul(sp.S.NegativeOne, operand, evaluate=False)
             return -operand if isinstance(node.op, ast.USub) else operand
         if isinstance(node, ast.BinOp):
             left, right = self.build(node.left), self.build(node.right)
@@ -311,6 +377,8 @@ class _Builder:
                 type(right),
             ):
                 raise ReadError("A list in brackets can't be added, multiplied or raised to a power.")
+            if not self.evaluate:
+                return _unevaluated(node.op, left, right)
             if isinstance(node.op, ast.Add):
                 return left + right
             if isinstance(node.op, ast.Sub):
@@ -331,7 +399,7 @@ class _Builder:
             args = [self.build(arg) for arg in node.args]
             if not 1 <= len(args) <= arity:
                 raise ReadError(f"{node.func.id} takes {arity} value{'s' if arity > 1 else ''}.")
-            if function is sp.factorial:
+            if function is sp.factorial and args[0].is_number:
                 n = args[0]
                 if not (n.is_Integer and 0 <= int(n) <= MAX_FACTORIAL):
                     raise ReadError(f"I can only check factorials of whole numbers up to {MAX_FACTORIAL}.")
@@ -341,6 +409,21 @@ class _Builder:
         if isinstance(node, ast.Tuple):
             return sp.Tuple(*[self.build(e) for e in node.elts])
         raise ReadError("Only numbers, letters and maths symbols are allowed.")
+
+
+def _unevaluated(op: ast.operator, left: Any, right: Any) -> Any:
+    if isinstance(op, ast.Add):
+        return sp.Add(left, right, evaluate=False)
+    if isinstance(op, ast.Sub):
+        return sp.Add(left, sp.Mul(sp.S.NegativeOne, right, evaluate=False), evaluate=False)
+    if isinstance(op, ast.Mult):
+        return sp.Mul(left, right, evaluate=False)
+    if isinstance(op, ast.Div):
+        return sp.Mul(left, sp.Pow(right, sp.S.NegativeOne, evaluate=False), evaluate=False)
+    if isinstance(op, ast.Pow):
+        safe_pow(left, right)
+        return sp.Pow(left, right, evaluate=False)
+    raise ReadError("Only +, -, *, / and ^ are allowed.")
 
 
 def safe_pow(base: Any, exponent: Any) -> Any:
@@ -379,7 +462,7 @@ def _syntax_failure(source: str, offset: int | None, typed: str) -> str:
     return f"I couldn't read the part {at!r} after {before!r}. Check for a missing number or operator there."
 
 
-def parse_plain(text: str) -> tuple[Any, bool]:
+def parse_plain(text: str, *, evaluate: bool = True) -> tuple[Any, bool]:
     """An arithmetic expression typed as plain text -> (SymPy object, inexact)."""
     if not text.strip():
         raise ReadError("Part of the answer is empty: check for two signs or commas in a row.")
@@ -398,7 +481,7 @@ def parse_plain(text: str) -> tuple[Any, bool]:
         raise ReadError(_syntax_failure(source, exc.offset, text)) from exc
     except (RecursionError, MemoryError, ValueError) as exc:
         raise ReadError("I couldn't read that as maths. Check for a missing number or operator.") from exc
-    builder = _Builder(source)
+    builder = _Builder(source, evaluate=evaluate)
     return builder.build(tree), builder.inexact
 
 

@@ -28,7 +28,10 @@ ANSWER_TYPES = {
 }
 
 _MATH_WRAPPERS = [(r"^\$\$(.*)\$\$$", 1), (r"^\$(.*)\$$", 1), (r"^\\\((.*)\\\)$", 1), (r"^\\\[(.*)\\\]$", 1)]
-_PERCENT = re.compile(r"\s*(\\%|%|\\text\{\s*%\s*\}|\s+percent)\s*$", re.IGNORECASE)
+_PERCENT = re.compile(
+    r"\s*(\\%|%|\\text\{\s*\\?%\s*\}|\s*\\(?:text|mathrm)\{\s*(?:percent|pct)\s*\}|\s+(?:percent(?:age)?|pct))\s*$",
+    re.IGNORECASE,
+)
 _DEGREES = re.compile(r"\s*(\^\s*\{?\s*\\circ\s*\}?|°|\\degree|\s+degrees?)\s*$", re.IGNORECASE)
 _RADIANS = re.compile(
     r"\s*(\\(?:text|mathrm|textrm|rm)\s*\{\s*rad(?:ians?)?\s*\}|\s+rad(?:ians?)?)\s*$", re.IGNORECASE
@@ -98,10 +101,20 @@ def read(text: str, *, answer_type: str | None = None, units: str | None = None)
             value.kind, value.unit, value.unit_text, value.raw = "quantity", unit, unit_text, raw
             return value
 
-    # "6 and 8" lists answers (a set); "x > 1 and x < 3" is one range.
-    parts = _AND.split(text)
+    # "or" binds less tightly than "and": (x > 4 and x < 5) or x < -4.
+    parts = _split_words(text, _OR)
     if len(parts) > 1:
-        items = [read(part, answer_type=None).obj for part in parts]
+        items = [read(_unwrapped(part), answer_type=None).obj for part in parts]
+        if any(_is_relation(item) for item in items):
+            if not all(isinstance(item, sp.Basic) and _is_relation(item) for item in items):
+                raise ReadError("Joining an inequality with something else by 'or' doesn't make a set.")
+            return Read(kind="relation", obj=sp.Or(*items, evaluate=False), raw=raw)
+        return Read(kind="alternatives", obj=items, raw=raw)
+
+    # "6 and 8" lists answers (a set); "x > 1 and x < 3" is one range.
+    parts = _split_words(text, _AND)
+    if len(parts) > 1:
+        items = [read(_unwrapped(part), answer_type=None).obj for part in parts]
         if all(isinstance(item, sp.Basic) and _is_relation(item) for item in items):
             return Read(kind="relation", obj=sp.And(*items, evaluate=False), raw=raw)
         if any(not isinstance(item, sp.Basic) or _is_relation(item) for item in items):
@@ -109,16 +122,6 @@ def read(text: str, *, answer_type: str | None = None, units: str | None = None)
         if all(isinstance(item, sp.Equality) for item in items):
             return Read(kind="alternatives", obj=items, raw=raw)
         return Read(kind="set", obj=sp.FiniteSet(*items), raw=raw)
-
-    # Several alternatives: "x = 2 or x = -2", "5 or 6"; "x < -3 or x > 1" is one union.
-    parts = _OR.split(text)
-    if len(parts) > 1:
-        items = [read(part, answer_type=None).obj for part in parts]
-        if any(_is_relation(item) for item in items):
-            if not all(isinstance(item, sp.Basic) and _is_relation(item) for item in items):
-                raise ReadError("Joining an inequality with something else by 'or' doesn't make a set.")
-            return Read(kind="relation", obj=sp.Or(*items, evaluate=False), raw=raw)
-        return Read(kind="alternatives", obj=items, raw=raw)
 
     # A system's solution: "x = 2, y = 1".
     top = _split_top(text)
@@ -167,6 +170,40 @@ def read(text: str, *, answer_type: str | None = None, units: str | None = None)
     if degrees:
         result.obj = result.obj * sp.pi / 180
     return result
+
+
+def _depth_at(text: str, index: int) -> int:
+    depth = 0
+    for ch in text[:index]:
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+    return depth
+
+
+def _split_words(text: str, pattern: re.Pattern[str]) -> list[str]:
+    """Split on 'or' / 'and' outside brackets only."""
+    parts, start = [], 0
+    for match in pattern.finditer(text):
+        if match.start() >= start and _depth_at(text, match.start()) == 0:
+            parts.append(text[start : match.start()])
+            start = match.end()
+    parts.append(text[start:])
+    return [part.strip() for part in parts]
+
+
+def _unwrapped(text: str) -> str:
+    """(x > 4 and x < 5) -> x > 4 and x < 5, when the brackets hold a whole 'and'/'or'."""
+    text = text.strip()
+    while (
+        text.startswith("(")
+        and text.endswith(")")
+        and all(_depth_at(text, i) > 0 for i in range(1, len(text)))
+        and (_OR.search(text) or _AND.search(text))
+    ):
+        text = text[1:-1].strip()
+    return text
 
 
 def _is_relation(obj: Any) -> bool:

@@ -38,6 +38,13 @@ def as_values(read_value: Read, symbol: sp.Symbol | None) -> Any:
     if items is None:
         return None
     values = []
+    if symbol is None:
+        # 'x = 2 or x = -2' lists values of one letter; 'a = 0 or b = 0' doesn't.
+        letters = {item.lhs for item in items if isinstance(item, sp.Equality) and item.lhs.is_Symbol}
+        if len(letters) == 1:
+            symbol = next(iter(letters))
+        elif letters:
+            return None
     for item in items:
         if isinstance(item, sp.Equality):
             # x = (-b + sqrt(b^2 - 4ac))/(2a) is a value of x in terms of the other letters.
@@ -163,7 +170,10 @@ def _factors(polynomial_side: Any) -> dict[Any, int] | None:
     for factor, power in factors:
         if not factor.free_symbols:
             continue
-        poly = sp.Poly(factor, *sorted(factor.free_symbols, key=lambda s: s.name))
+        try:
+            poly = sp.Poly(factor, *sorted(factor.free_symbols, key=lambda s: s.name))
+        except sp.PolynomialError:
+            return None  # sqrt(b^2 - 4ac) inside: not a polynomial in the letters
         monic = sp.expand(factor / poly.LC())
         out[monic] = out.get(monic, 0) + power
     return out
@@ -241,13 +251,13 @@ def compare_equation(gold: Read, answer: Read, tol: Tolerance, bare_ok: bool) ->
 
 def compare_alternatives(gold: Read, answer: Read, tol: Tolerance, bare_ok: bool) -> dict[str, Any]:
     """A key like 'x = 2 or x = -2' (values) or 'a = 0 or b = 0' (several letters)."""
-    values = as_values(gold, None)
-    if values is not None:
-        return compare_set(Read(kind="set", obj=values, raw=gold.raw), answer, tol, bare_ok)
     interpreted = answer.latex()
     gold_parts, answer_parts = _equation_parts(gold), _equation_parts(answer)
     if gold_parts is not None and answer_parts is not None and zero_sets_equal(gold_parts, answer_parts):
         return verdict(True, Status.CORRECT, "equation", "Correct: the same solutions.", interpreted)
+    values = as_values(gold, None)
+    if values is not None:
+        return compare_set(Read(kind="set", obj=values, raw=gold.raw), answer, tol, bare_ok)
     return verdict(False, Status.INCORRECT, "equation", "That doesn't give the same solutions.", interpreted)
 
 
@@ -305,6 +315,14 @@ def compare_set(gold: Read, answer: Read, tol: Tolerance, bare_ok: bool) -> dict
         target = solved[0] if solved else None
     elif answer.kind == "alternatives":
         target = as_values(answer, None)
+        if target is None:
+            # 'x^2 - 4 = 0 or x = 3': the union of what each equation solves to.
+            solved = [solution_set(item) for item in answer.obj if isinstance(item, sp.Equality)]
+            if solved and len(solved) == len(answer.obj) and all(solved) and len({s[1] for s in solved}) == 1:
+                target = sp.Union(*[s[0] for s in solved])
+    elif answer.kind == "equation":
+        solved = solution_set(answer.obj)
+        target = solved[0] if solved else None
     elif answer.kind == "tuple":
         return verdict(
             False,
