@@ -243,8 +243,8 @@ def queued_work_sweep(
             _enqueue(task, pk)
         if ids:
             logger.warning(
-                "sweeper: %s for %d row(s) was queued in the database but unknown to the broker; "
-                "queued again: %s",
+                "sweeper: %s for %d row(s) waiting in the database with no task a live worker will "
+                "run (Redis lost it, or its worker died); queued again: %s",
                 task,
                 len(ids),
                 _short(ids),

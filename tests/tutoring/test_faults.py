@@ -28,7 +28,7 @@ from tests.conftest import Personas, services_missing
 from tests.tutoring.conftest import socket_for
 from tests.tutoring.fake import FakeLLM, solution_tokens
 from tests.tutoring.test_tutor_stream import CORRECT, open_and_ask, visible_text
-from tutor.tutoring import dispatch, events
+from tutor.tutoring import dispatch
 from tutor.tutoring.models import Message, MessageChunk
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -81,20 +81,19 @@ def assert_whole_answer(frames: list[dict], text: str) -> None:
 
 
 async def assert_a_reconnecting_page_sees_it(personas: Personas, message_id: int, frames: list[dict]) -> None:
-    """A fresh socket shows the stored answer once; the stored log replays exactly the rest from any point."""
+    """A fresh socket shows the stored answer; a resume from the middle (a page that had seen
+    half) sends nothing twice: the `session` frame already carried all of it."""
     async with socket_for(personas.student) as ws:
         await ws.send_json_to({"type": "open", "problem_id": personas.problem.pk})
         session = await ws.receive_json_from(timeout=5)
         entry = next(m for m in session["messages"] if m["message_id"] == message_id)
         assert entry["status"] == "complete"
         assert entry["content"] == visible_text(frames)
-        middle = len(frames) // 2
-        # The session frame gave this socket everything: a resume from the middle sends nothing again.
-        await ws.send_json_to({"type": "resume", "message_id": message_id, "after_seq": middle})
-        assert await ws.receive_nothing(timeout=0.5)
-    # And the stored log replays exactly the rest from any point.
-    rest = await sync_to_async(events.events_after)(message_id=message_id, after_seq=middle)
-    assert rest == frames[middle + 1 :]
+        assert entry["last_seq"] == frames[-1]["seq"]
+        await ws.send_json_to({"type": "resume", "message_id": message_id, "after_seq": len(frames) // 2})
+        # The socket answers in order: whatever the resume sent arrives before this `session`.
+        await ws.send_json_to({"type": "open", "problem_id": personas.problem.pk})
+        assert (await ws.receive_json_from(timeout=5))["type"] == "session"
     stored = await sync_to_async(Message.objects.get)(pk=message_id)
     assert stored.status == Message.Status.COMPLETE
     assert stored.content == visible_text(frames)
@@ -372,7 +371,7 @@ async def test_a_reply_whose_job_died_is_taken_over_when_the_page_is_open(
         )
         Message.objects.filter(pk=ask.tutor_message_id).update(
             status=Message.Status.STREAMING,
-            claimed_at=timezone.now() - timedelta(seconds=3),  # just past the 2 s set above
+            claimed_at=timezone.now() - timedelta(seconds=30),
             job_channel="a-process-that-is-gone",
             next_seq=2,
         )
@@ -597,3 +596,55 @@ async def test_redis_as_compose_runs_it_keeps_queued_tasks_across_a_crash(
     finally:
         server.kill()
     assert "queued again" not in (tmp_path / "worker.log").read_text()
+
+
+async def test_an_answer_whose_worker_died_with_nobody_watching_is_finished_by_the_sweeper(
+    solutions_allowed: Personas, fake_llm: FakeLLM, settings, tmp_path: Path
+) -> None:
+    """The student leaves mid-answer and the worker is SIGKILLed. No page asks for a new job, and
+    Redis would hand the killed task out again only after its visibility timeout (16 minutes by
+    default, kept here). The next worker's sweeper sees the claim gone stale, takes the answer
+    over and finishes it, continuing the text already stored: it is whole when the student comes
+    back."""
+    if not os.environ.get("DATABASE_URL"):
+        services_missing("PostgreSQL (a worker process shares the test database)")
+    from tests.worker import celery_worker
+
+    personas = solutions_allowed
+    settings.TUTOR_GENERATION = "celery"
+    continuation = " That is every step.\n\n**Final answer:** $\\boxed{2}$"
+    fake_llm.reply(solution_tokens(LONG), tokens_per_second=60)
+    fake_llm.reply(solution_tokens(continuation), tokens_per_second=60)
+    queue = f"tutor-test-{uuid.uuid4().hex[:8]}"
+    claim = {"TUTOR_CLAIM_STALE_SECONDS": "3"}
+    sweeping = {**claim, "TUTOR_SWEEP_SECONDS": "1", "TUTOR_SWEEP_GRACE_SECONDS": "1"}
+    with celery_broker_at(settings.CELERY_BROKER_URL, queue):
+        with celery_worker(
+            ollama_host=fake_llm.url, log_path=tmp_path / "worker1.log", queue=queue, extra_env=claim
+        ) as (first, _):
+            async with socket_for(personas.student) as ws:
+                message_id, frames = await ask_and_read_ten_deltas(ws, personas.problem.pk, limit=15)
+            os.killpg(first.pid, signal.SIGKILL)
+            first.wait(5)
+        log_path = tmp_path / "worker2.log"
+        with celery_worker(ollama_host=fake_llm.url, log_path=log_path, queue=queue, extra_env=sweeping):
+            deadline = time.monotonic() + 30
+            while (await Message.objects.aget(pk=message_id)).status != Message.Status.COMPLETE:  # noqa: ASYNC110
+                assert time.monotonic() < deadline, log_path.read_text()[-3000:]
+                await asyncio.sleep(0.2)
+            await asyncio.sleep(2)  # a spare copy of the task, if any, ends at the claim meanwhile
+            log = log_path.read_text()
+    stored = await Message.objects.aget(pk=message_id)
+    assert stored.content.startswith(visible_text(frames)) and stored.content.endswith(continuation)
+    assert stored.verification == Message.Verification.VERIFIED
+    assert "queued again" in log
+    requests = fake_llm.requests
+    assert len(requests) == 2, f"the model was asked {len(requests)} times"
+    assert requests[1]["messages"][-1]["role"] == "assistant", "the new job should continue the stored text"
+    await assert_a_reconnecting_page_sees_it(personas, message_id, await _all_events(message_id))
+
+
+async def _all_events(message_id: int) -> list[dict]:
+    from tutor.tutoring import events
+
+    return await sync_to_async(events.events_after)(message_id=message_id, after_seq=-1)
