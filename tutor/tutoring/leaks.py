@@ -1078,6 +1078,9 @@ async def _gate(
     *, text: str, problem: Problem, boundary: int, budget: float, owner: str | None
 ) -> GateDecision:
     started = time.perf_counter()
+    # Reading the key and scanning count against the budget too: a decision takes at most the
+    # budget plus one checker time limit (the check running when the budget runs out).
+    deadline = time.monotonic() + budget
 
     def done(leak: Leak | None, reason: str, checked: int) -> GateDecision:
         return GateDecision(
@@ -1114,7 +1117,6 @@ async def _gate(
         reason = f"{len(candidates)} candidate answers, more than the {MAX_CANDIDATES} the gate checks: treated as a leak."
         return done(Leak(answer="", verdict=_unchecked("", "too_many", reason), reason=reason), reason, 0)
 
-    deadline = time.monotonic() + budget
     options = _checker_options(problem)
     asked: set[str] = set()
     checked = 0
@@ -1141,8 +1143,9 @@ async def _gate(
                 owner=owner,
             )
             checked += 1
-            if verdict.status == "units_missing" and facts.value_text:
+            if verdict.status == "units_missing" and facts.value_text and time.monotonic() < deadline:
                 # A bare value: it gives the answer away when it is the key's value in the key's units.
+                # With no time left to compare, units_missing stands, and that counts as a leak.
                 verdict = await acheck_answer(
                     gold=facts.value_text,
                     answer=form,
