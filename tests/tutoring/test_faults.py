@@ -396,6 +396,14 @@ async def test_a_reply_whose_job_died_is_taken_over_when_the_page_is_open(
 # --- Redis restarted under a Celery worker ------------------------------------------------------
 
 
+# The worker as docker-compose runs it: production settings (tutor/commands.py has its options).
+PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "tutor.settings.production",
+    "DJANGO_SECRET_KEY": "fault-test-" + "k" * 50,
+    "DJANGO_ALLOWED_HOSTS": "localhost",
+}
+
+
 @contextmanager
 def celery_broker_at(url: str, queue: str) -> Iterator[None]:
     """Points this process's Celery app (what `generate_reply.delay` publishes with) at the test's
@@ -421,8 +429,8 @@ def celery_broker_at(url: str, queue: str) -> Iterator[None]:
 async def test_the_worker_survives_a_redis_restart_mid_answer(
     solutions_allowed: Personas, fake_llm: FakeLLM, private_redis: PrivateRedis, settings, tmp_path: Path
 ) -> None:
-    """Production shape: the answer runs in a Celery worker (`--pool=threads`) whose broker and
-    channel layer are a Redis that is killed and restarted mid-answer. The answer finishes whole,
+    """Production shape: the answer runs in a Celery worker (production settings, compose's
+    command) whose broker and channel layer are a Redis that is killed and restarted mid-answer. The answer finishes whole,
     the worker is still running afterwards, and the next student's question is answered."""
     if not os.environ.get("DATABASE_URL"):
         services_missing("PostgreSQL (a worker process shares the test database)")
@@ -434,7 +442,7 @@ async def test_the_worker_survives_a_redis_restart_mid_answer(
     fake_llm.reply(solution_tokens(CORRECT), tokens_per_second=60)
     queue = f"tutor-test-{uuid.uuid4().hex[:8]}"
     log_path = tmp_path / "worker.log"
-    extra_env = {"REDIS_URL": private_redis.url, "CELERY_BROKER_URL": private_redis.url}
+    extra_env = {"REDIS_URL": private_redis.url, "CELERY_BROKER_URL": private_redis.url, **PRODUCTION}
     with (
         celery_broker_at(private_redis.url, queue),
         celery_worker(ollama_host=fake_llm.url, log_path=log_path, queue=queue, extra_env=extra_env) as (
