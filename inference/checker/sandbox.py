@@ -162,7 +162,6 @@ class _Lane:
 
     name: str
     size: int
-    timeout: float
     cond: threading.Condition = field(default_factory=threading.Condition)
     waiting: dict[str, deque[_Job]] = field(default_factory=dict)
     running: set[str] = field(default_factory=set)
@@ -302,9 +301,12 @@ class CheckerPool:
                         time.sleep(1.0)
                     continue
                 with self._lock:
-                    if self._closed:
-                        break
-                    self._spare_stock.append(worker)
+                    kept = not self._closed
+                    if kept:
+                        self._spare_stock.append(worker)
+                if not kept:
+                    self._retire(worker)
+                    break
             if self._closed:
                 break
 
@@ -323,7 +325,7 @@ class CheckerPool:
             if lane is not None:
                 return lane
             size = self.tutor_size if name == TUTOR else self.size
-            lane = _Lane(name=name, size=max(1, size), timeout=self.timeout)
+            lane = _Lane(name=name, size=max(1, size))
             for slot in range(lane.size):
                 thread = threading.Thread(
                     target=self._serve, args=(lane,), name=f"checker-{name}-{slot}", daemon=True
