@@ -249,7 +249,7 @@ def _value(text: str) -> Fraction | None:
         return None
 
 
-def _number_candidates(text: str, offset: int, *, in_math: bool) -> list[Candidate]:
+def _number_candidates(text: str, offset: int) -> list[Candidate]:
     """Every number literal in `text` (prose or a maths body), with a unary minus when there is one."""
     found = []
     for match in _FRAC.finditer(text):
@@ -269,13 +269,10 @@ def _number_candidates(text: str, offset: int, *, in_math: bool) -> list[Candida
         start, end = match.start(), match.end()
         before = text[max(0, start - 2) : start].rstrip()
         after = text[end : end + 1]
-        # 2x, x2, x_1, x^2, 10^{3}, 1.5e3, v0: parts of a formula or a name, not values.
-        if before.endswith(("^", "_", "^{", "_{", ".")) or (start and (text[start - 1].isalpha())):
+        # 2x, x2, x_1, x^2, 10^{3}, v0, 2nd: parts of a formula, a name or a word, not values.
+        if before.endswith(("^", "_", "^{", "_{", ".")) or (start and text[start - 1].isalpha()):
             continue
-        if after and (after.isalpha() or after == "_") and not in_math:
-            if after not in "ex" or text[end : end + 2].isalpha():
-                continue
-        if after and after.isalpha() and in_math and text[end : end + 1] not in "\\":
+        if after.isalpha() or after == "_":
             continue
         literal = match.group()
         sign = ""
@@ -689,7 +686,7 @@ def _math_candidates(body: str, offset: int, *, kind: str) -> list[Candidate]:
                     add(cs + ps + ss, cs + ps + se, "side", asserted=side_index > 0)
         if len(parts) > 1:
             add(cs, ce, "clause", asserted=c_index > 0)
-    found += _number_candidates(body, offset, in_math=True)
+    found += _number_candidates(body, offset)
     return found
 
 
@@ -777,7 +774,7 @@ def statement_facts(statement: str) -> tuple[frozenset[Fraction], str, bool]:
     text = normalise(statement[:MAX_TEXT_CHARS])
     # Every number in the statement, coefficients and exponents too: "divide by 2" for 2x = 6.
     values = {Fraction(m.group()) for m in re.finditer(r"\d{1,30}(?:\.\d{1,30})?", text)}
-    values |= {c.value for c in _number_candidates(text, 0, in_math=True) if c.value is not None}
+    values |= {c.value for c in _number_candidates(text, 0) if c.value is not None}
     values |= {c.value for c in _word_number_candidates(text, how_many=True) if c.value is not None}
     return frozenset(values), _compact(text), bool(re.search(r"(?i)\bhow\s+many\b", text))
 
@@ -797,7 +794,7 @@ def find_candidates(text: str, *, facts: KeyFacts | None = None) -> list[Candida
         found += _math_candidates(text[seg.body_start : seg.body_end], seg.body_start, kind="math")
     for start, end in formula_runs(masked):
         found += _math_candidates(text[start:end], start, kind="formula")
-    found += _number_candidates(masked, 0, in_math=False)
+    found += _number_candidates(masked, 0)
     found += _word_number_candidates(masked, how_many=facts.how_many)
     found += _unit_candidates(masked, facts)
 
@@ -916,7 +913,7 @@ def _unit_candidates(masked: str, facts: KeyFacts) -> list[Candidate]:
     if facts.kind != "quantity":
         return []
     found = []
-    for number in _number_candidates(masked, 0, in_math=False) + _number_candidates(masked, 0, in_math=True):
+    for number in _number_candidates(masked, 0):
         unit = _UNIT_TOKEN.match(masked, number.end)
         if not unit or unit.group(1).lower() in _ENGLISH_SHORT or _TRIGGER.fullmatch(unit.group(1)):
             continue
