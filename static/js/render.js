@@ -1,10 +1,13 @@
 /* Markdown + LaTeX for untrusted text (model output, problem statements).
  *
  * Math is cut out first (all four delimiter styles: $..$, $$..$$, \(..\), \[..\]), the rest goes
- * through marked and DOMPurify, then each formula is rendered by KaTeX with trust: false (so
- * \href{javascript:...} and friends are refused) and the whole result is sanitised once more.
- * While a reply is still streaming, a formula whose closing delimiter hasn't arrived yet is held
- * back instead of flashing as raw LaTeX.
+ * through marked and DOMPurify, which drops every style, id, name and class: a style drew a
+ * full-screen fake "session expired" overlay, an id hijacked #answer-result, and the page's own
+ * class names would dress text up as the page's parts. Only then is each formula rendered by KaTeX
+ * with trust: false (so \href{javascript:...} and friends are refused), straight into DOM nodes
+ * put where its placeholder was: KaTeX's own layout styles are set through the DOM, never parsed
+ * from text that anyone else wrote. While a reply is still streaming, a formula whose closing
+ * delimiter hasn't arrived yet is held back instead of flashing as raw LaTeX.
  */
 (function () {
   "use strict";
@@ -58,44 +61,75 @@
     return { text: parts.join(""), maths: maths };
   }
 
-  function renderMath(item) {
+  var KATEX_OPTIONS = {
+    throwOnError: false,
+    trust: false,
+    strict: "ignore",
+    output: "html",
+    maxSize: 50,
+    maxExpand: 500
+  };
+
+  function mathNode(item) {
+    var span = document.createElement("span");
     try {
-      return window.katex.renderToString(item.tex, {
-        displayMode: item.display,
-        throwOnError: false,
-        trust: false,
-        strict: "ignore",
-        output: "html",
-        maxSize: 50,
-        maxExpand: 500
-      });
+      window.katex.render(item.tex, span, Object.assign({ displayMode: item.display }, KATEX_OPTIONS));
     } catch (err) {
-      var span = document.createElement("span");
       span.textContent = item.tex;
-      return span.outerHTML;
     }
+    return span;
   }
 
   var SANITIZE = {
     USE_PROFILES: { html: true },
     FORBID_TAGS: ["style", "form", "input", "button", "textarea", "select", "iframe", "object", "embed"],
-    FORBID_ATTR: ["srcset"],
-    ALLOW_DATA_ATTR: false
+    FORBID_ATTR: ["srcset", "style", "id", "name", "class"],
+    ALLOW_DATA_ATTR: false,
+    RETURN_DOM_FRAGMENT: true
   };
+  var PLACEHOLDER = new RegExp(TOKEN + "(\\d+)END");
 
-  function render(text, streaming) {
+  function placeMaths(root, maths) {
+    var walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    var texts = [];
+    while (walker.nextNode()) texts.push(walker.currentNode);
+    texts.forEach(function (node) {
+      var pieces = node.nodeValue.split(PLACEHOLDER);
+      if (pieces.length === 1) return;
+      var replacement = document.createDocumentFragment();
+      pieces.forEach(function (piece, i) {
+        var item = i % 2 === 1 ? maths[Number(piece)] : null;
+        if (item) replacement.appendChild(mathNode(item));
+        else if (piece) replacement.appendChild(document.createTextNode(i % 2 === 1 ? TOKEN + piece + "END" : piece));
+      });
+      node.parentNode.replaceChild(replacement, node);
+    });
+    // A formula inside an attribute (a link's address): the attribute goes. Putting the formula's
+    // text back would skip the sanitiser's check of that address.
+    root.querySelectorAll("*").forEach(function (element) {
+      Array.prototype.slice.call(element.attributes).forEach(function (attribute) {
+        if (PLACEHOLDER.test(attribute.value)) element.removeAttribute(attribute.name);
+      });
+    });
+  }
+
+  function build(text, streaming) {
     var split = splitMath(text || "", !!streaming);
     var html = window.marked.parse(split.text, { async: false, gfm: true, breaks: false });
-    html = window.DOMPurify.sanitize(html, SANITIZE);
-    html = html.replace(new RegExp(TOKEN + "(\\d+)END", "g"), function (_, n) {
-      return renderMath(split.maths[Number(n)]);
-    });
-    // KaTeX's output is trusted HTML built from escaped input, but sanitise the whole once more.
-    return window.DOMPurify.sanitize(html, SANITIZE);
+    var fragment = window.DOMPurify.sanitize(html, SANITIZE);
+    placeMaths(fragment, split.maths);
+    return fragment;
+  }
+
+  // As HTML text, for callers that want a string; the page itself uses renderInto.
+  function render(text, streaming) {
+    var holder = document.createElement("div");
+    holder.appendChild(build(text, streaming));
+    return holder.innerHTML;
   }
 
   function renderInto(element, text, streaming) {
-    element.innerHTML = render(text, streaming);
+    element.replaceChildren(build(text, streaming));
     var links = element.querySelectorAll("a[href]");
     for (var i = 0; i < links.length; i++) {
       links[i].setAttribute("rel", "noopener noreferrer nofollow");
@@ -104,7 +138,7 @@
   }
 
   function renderLatex(element, tex) {
-    element.innerHTML = window.DOMPurify.sanitize(renderMath({ tex: tex, display: false }), SANITIZE);
+    element.replaceChildren(mathNode({ tex: tex, display: false }));
   }
 
   window.TutorRender = { render: render, renderInto: renderInto, renderLatex: renderLatex, splitMath: splitMath };
