@@ -17,7 +17,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -251,21 +251,37 @@ def _terminate_other_backends(keep: int) -> int:
     return len(rows)
 
 
+@pytest.mark.parametrize("job_runs_in", ["inprocess", "celery"])
 async def test_postgresql_connections_dropped_mid_answer(
-    solutions_allowed: Personas, fake_llm: FakeLLM, main_thread_backend_pid: int | None, settings
+    solutions_allowed: Personas,
+    fake_llm: FakeLLM,
+    main_thread_backend_pid: int | None,
+    settings,
+    tmp_path: Path,
+    job_runs_in: str,
 ) -> None:
+    """Every server connection dropped, the web process's and (on the Celery path) the worker's."""
     if main_thread_backend_pid is None:
         services_missing("PostgreSQL")
     personas = solutions_allowed
-    settings.TUTOR_GENERATION = "inprocess"
+    settings.TUTOR_GENERATION = job_runs_in
     fake_llm.reply(solution_tokens(LONG), tokens_per_second=120)
-    async with socket_for(personas.student) as ws:
-        message_id, frames = await ask_and_read_ten_deltas(ws, personas.problem.pk)
-        killed = await sync_to_async(_terminate_other_backends, thread_sensitive=False)(
-            main_thread_backend_pid
-        )
-        assert killed >= 1, "no connection of the server was open to drop"
-        await read_until(ws, frames, done(message_id), limit=30)
+    with ExitStack() as stack:
+        if job_runs_in == "celery":
+            from tests.worker import celery_worker
+
+            queue = f"tutor-test-{uuid.uuid4().hex[:8]}"
+            stack.enter_context(celery_broker_at(settings.CELERY_BROKER_URL, queue))
+            stack.enter_context(
+                celery_worker(ollama_host=fake_llm.url, log_path=tmp_path / "worker.log", queue=queue)
+            )
+        async with socket_for(personas.student) as ws:
+            message_id, frames = await ask_and_read_ten_deltas(ws, personas.problem.pk)
+            killed = await sync_to_async(_terminate_other_backends, thread_sensitive=False)(
+                main_thread_backend_pid
+            )
+            assert killed >= 1, "no connection of the server was open to drop"
+            await read_until(ws, frames, done(message_id), limit=30)
     assert_whole_answer(frames, LONG)
     await assert_a_reconnecting_page_sees_it(personas, message_id, frames)
 
