@@ -18,8 +18,9 @@ student's ordinary preview wait 8.5-12.5 s, and the tutor's verification queued 
   seconds, and a newcomer goes next.
 - An owner whose job timed out lately is "slow": slow owners together may hold all but one of a
   lane's workers, so one worker is always left for everyone else's ordinary checks.
-- Warm spares: a killed (or recycled) worker is replaced by an already started one at once, and
-  a new spare is started in the background (a cold start costs about 1 s).
+- A job past its limit is interrupted inside the child, which stays warm; only if that fails is
+  the child killed. Warm spares (kept from the first replacement on) take a killed or recycled
+  worker's place at once; a new spare starts in the background (a cold start costs about 1 s).
 
 Each lane has one thread per worker that takes the next job and waits on its child; callers get
 a `concurrent.futures.Future`, so async code awaits it without holding any thread.
@@ -350,7 +351,9 @@ class CheckerPool:
         self._live = set()
 
     def _serve(self, lane: _Lane) -> None:
-        worker = self._take_worker()
+        # Spares start with the first replacement: a process that never sees a runaway job
+        # (most, now that a child interrupts itself) doesn't pay for one.
+        worker = self._new_worker()
         try:
             while True:
                 # Take jobs only once warm: a job never waits on a cold start while a warm worker
