@@ -160,6 +160,15 @@ class PrivateRedis:
         self.proc.kill()
         self.proc.wait(5)
 
+    def unacknowledged(self) -> int:
+        import redis
+
+        client = redis.Redis.from_url(self.url)
+        try:
+            return client.hlen("unacked")
+        finally:
+            client.close()
+
     def subscribers(self, channel: str) -> int:
         import redis
 
@@ -171,8 +180,11 @@ class PrivateRedis:
 
 
 @pytest.fixture
-def private_redis(tmp_path: Path, settings):
-    server = PrivateRedis(tmp_path)
+def private_redis(request, tmp_path: Path, settings):
+    """The test's own Redis as the channel layer. Parametrised indirectly with "compose", it runs
+    with docker-compose's options (append-only file) instead of keeping nothing."""
+    compose = getattr(request, "param", "forgetful") == "compose"
+    server = PrivateRedis(tmp_path, options=_compose_redis_options()) if compose else PrivateRedis(tmp_path)
     server.start()
     settings.CHANNEL_LAYERS = {
         "default": {
@@ -442,12 +454,14 @@ def celery_broker_at(url: str, queue: str) -> Iterator[None]:
         app.amqp._producer_pool = None
 
 
+@pytest.mark.parametrize("private_redis", ["forgetful", "compose"], indirect=True)
 async def test_the_worker_survives_a_redis_restart_mid_answer(
     solutions_allowed: Personas, fake_llm: FakeLLM, private_redis: PrivateRedis, settings, tmp_path: Path
 ) -> None:
     """Production shape: the answer runs in a Celery worker (production settings, compose's
-    command) whose broker and channel layer are a Redis that is killed and restarted mid-answer. The answer finishes whole,
-    the worker is still running afterwards, and the next student's question is answered."""
+    command) whose broker and channel layer are a Redis killed and restarted mid-answer, one
+    that keeps nothing and one run as compose runs it. The answer finishes whole, the worker is
+    still running afterwards, and the next student's question is answered."""
     if not os.environ.get("DATABASE_URL"):
         services_missing("PostgreSQL (a worker process shares the test database)")
     from tests.worker import celery_worker
@@ -486,6 +500,9 @@ async def test_the_worker_survives_a_redis_restart_mid_answer(
         assert_whole_answer(next_frames, CORRECT)
         assert worker.poll() is None, f"the worker exited:\n{log_path.read_text()[-3000:]}"
     assert "Unrecoverable error" not in log_path.read_text()
+    # The answer running across the restart was acknowledged: nothing waits in Redis to be handed
+    # out again after the visibility timeout.
+    assert private_redis.unacknowledged() == 0
 
 
 # --- Redis restarted without its data, with tasks queued ------------------------------------------
