@@ -149,6 +149,7 @@ def _read_zip(filename: str, data: bytes) -> SetSpec:
         if path.suffix.lower() not in SUFFIXES:
             skipped.append(member.filename)
             continue
+        reached(f"{filename}/{member.filename}")
         if combined is not None and combined.must_stop(f"{filename}/{member.filename}"):
             break
         # The sizes in the headers can lie: read with a cap on this file and on the whole archive.

@@ -79,7 +79,6 @@ def _read_in_child(filename: str, data: bytes, *, seconds: float, memory_mb: int
     env = {
         "PATH": os.environ.get("PATH", ""),
         "PYTHONPATH": str(ROOT),
-        "PYTHONHASHSEED": "0",
         "UPLOAD_MEMORY_MB": str(memory_mb),
         "UPLOAD_CPU_SECONDS": str(int(seconds) + 1),
     }
