@@ -4,8 +4,9 @@ what is checked before it is shown.
 - solution: streamed as it is written, the final answer held back until the checker verified it
   against the key (or by substitution); a failed check is fed back and the answer regenerated,
   up to TUTOR_MAX_REGENERATIONS times, then shown unverified and flagged for the teacher.
-- hint and feedback: nothing is streamed until the whole draft passed the leak gate; a leaking
-  draft is regenerated, then replaced by a teacher-written or generic hint and flagged.
+- hint and feedback: streamed a sentence at a time, each sentence through the leak gate first; a
+  draft that leaks before anything was shown is regenerated, then replaced by a teacher-written
+  or generic hint and flagged.
 - cut off (the model hit its length limit): shown as far as it got, marked as cut off.
 - cached: a solution the answer-key audit already verified is sent at once, no model call.
 """
@@ -13,13 +14,14 @@ what is checked before it is shown.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 
 from inference.checker import Verdict, acheck_model_output
-from inference.llm import CheckerFeedback, LLMConfig, LLMError, build_messages
+from inference.llm import CheckerFeedback, LLMConfig, LLMError, build_messages, stream_chat_with_retry
 
 from .. import events, leaks
 from ..db import db_call
@@ -48,6 +50,8 @@ class Reply:
     history: list[dict[str, str]]
     student_text: str
     stop: asyncio.Event
+    # Whose turn it is in the checker's fair sharing ("user:12").
+    owner: str | None = None
     # Text a job that died had already shown; this job continues it (solutions only).
     shown: str = ""
     usage: dict[str, Any] = field(default_factory=dict)
@@ -65,11 +69,18 @@ class Reply:
         return 1 + settings.TUTOR_MAX_REGENERATIONS
 
 
+class HintFailed(Exception):
+    """The model failed mid-hint; the error is already shown and stored."""
+
+
 async def reply_run(reply: Reply) -> None:
     if reply.mode == Message.Mode.SOLUTION and not reply.shown and await reply_cached(reply):
         return
     if reply.hint_like:
-        await reply_hint(reply)
+        try:
+            await reply_hint(reply)
+        except HintFailed:
+            return
     else:
         await reply_solution(reply)
 
@@ -119,54 +130,137 @@ async def _finish_cut_off(reply: Reply, streamer: Streamer, attempt: Attempt, sh
 # --- hints and feedback -----------------------------------------------------------------------
 
 
+@dataclass
+class HintDraft:
+    attempt: Attempt = field(default_factory=Attempt)
+    sent: str = ""  # what passed the gate and was shown
+    leak: leaks.Leak | None = None
+
+
 async def reply_hint(reply: Reply) -> None:
+    """Streamed one sentence at a time; each sentence passes the leak gate before it is sent.
+    A leaking sentence ends the draft: with nothing shown yet a fresh draft is asked for (no
+    checker feedback: describing the leak could itself lead to the answer); what was shown stays
+    (it was checked) and the teacher's hint takes the place of the rest. Either way the teacher
+    gets a flag."""
     problem = reply.problem
+    draft = HintDraft()
     for try_number in range(1, reply.max_tries + 1):
         if try_number > 1:
             await reply.log.emit([events.reset(RETRY_REASON)])
-        streamer = Streamer(reply.log, hold_final_answer=False, stream_content=False)
-        attempt = await _model_attempt(reply, streamer, try_number=try_number, feedback=None, prefix="")
-        if attempt is None:
-            return
-        leaked = await leaks.reveals_answer(text=attempt.content, problem=problem)
-        if leaked is not None:
+        draft = await _stream_hint_draft(reply, try_number=try_number)
+        if draft.leak is not None:
             await records.averification_record(
                 message_id=reply.message_id,
                 gold=reply.gold,
-                answer=leaked.answer,
-                verdict=leaked.verdict,
+                answer=draft.leak.answer,
+                verdict=draft.leak.verdict,
                 subject=Verification.Subject.HINT_LEAK,
             )
-            # No checker feedback for hints: describing the leak could itself lead to the
-            # answer. A fresh draft (sampling differs) is asked for instead.
-            if try_number < reply.max_tries:
+            if not draft.sent and try_number < reply.max_tries:
                 continue
+        break
+    text = draft.sent
+    if draft.leak is not None or not text.strip():
+        if draft.leak is not None:
             await records.aflag_raise(
                 session_id=reply.session_id,
                 message_id=reply.message_id,
                 problem_id=problem.pk,
                 kind=Flag.Kind.HINT_LEAK,
-                detail="Every draft of this hint revealed the answer.",
-                model_answer=leaked.answer,
+                detail=(
+                    "A hint draft revealed the answer part-way; the teacher's hint was shown instead of the rest."
+                    if text.strip()
+                    else "Every draft of this hint revealed the answer."
+                ),
+                model_answer=draft.leak.answer,
             )
-            text = leaks.fallback_hint(problem=problem, attempt_count=try_number)
-        elif attempt.done_reason == "length":
-            # Passed the leak gate, but unfinished: shown as far as it got (never unchecked).
-            await _finish_cut_off(reply, streamer, attempt, attempt.content)
-            return
-        else:
-            text = attempt.content
-        await reply.log.emit([events.delta(text), events.done("complete", usage=reply.usage)])
+        # What was shown stays (it passed the gate); the teacher's hint replaces the rest.
+        fallback = ("\n\n" if text.strip() else "") + leaks.fallback_hint(
+            problem=problem, attempt_count=reply.max_tries
+        )
+        await reply.log.emit([events.delta(fallback)])
+        text += fallback
+    elif draft.leak is None and draft.attempt.done_reason == "length":
+        await reply.log.emit([events.done("cut_off", usage=reply.usage, message=CUT_OFF_MESSAGE)])
         await claims.finish(
             reply.message_id,
             next_seq=reply.log.next_seq,
-            status=Message.Status.COMPLETE,
+            status=Message.Status.CUT_OFF,
             content=text,
-            thinking=attempt.thinking,
+            thinking=draft.attempt.thinking,
             usage=reply.usage,
-            verification=Message.Verification.WITHHELD,
         )
         return
+    await reply.log.emit([events.done("complete", usage=reply.usage)])
+    await claims.finish(
+        reply.message_id,
+        next_seq=reply.log.next_seq,
+        status=Message.Status.COMPLETE,
+        content=text,
+        thinking=draft.attempt.thinking,
+        usage=reply.usage,
+        verification=Message.Verification.WITHHELD,
+    )
+
+
+async def _stream_hint_draft(reply: Reply, *, try_number: int) -> HintDraft:
+    draft = HintDraft()
+    buffer = leaks.SentenceBuffer()
+
+    async def let_through(sentence: str) -> bool:
+        decision = await leaks.check_sentence(
+            sentence=sentence, problem=reply.problem, checked=draft.sent, owner=reply.owner
+        )
+        if decision.leak is not None:
+            draft.leak = decision.leak
+            return False
+        await reply.log.emit([events.delta(sentence)])
+        draft.sent += sentence
+        return True
+
+    llm_messages = build_messages(
+        mode=reply.mode,
+        problem_statement=reply.problem.statement,
+        history=reply.history,
+        student_attempt=reply.student_text or None,
+        checker_feedback=None,
+        config=reply.config,
+    )
+    try:
+        # aclosing: leaving the loop on a leak or Stop closes the HTTP stream to Ollama at once.
+        async with contextlib.aclosing(stream_chat_with_retry(reply.config, llm_messages)) as stream:
+            async for event in stream:
+                if reply.stop.is_set():
+                    raise GenerationStopped
+                if event.kind == "content":
+                    draft.attempt.content += event.text
+                    for sentence in buffer.feed(event.text):
+                        if not await let_through(sentence):
+                            break
+                    if draft.leak is not None:
+                        break
+                elif event.kind == "thinking":
+                    draft.attempt.thinking += event.text  # kept for teachers, never streamed
+                elif event.kind == "retrying":
+                    await reply.log.emit(
+                        [events.status("busy_retrying", "The tutor is busy. Trying again in a moment...")]
+                    )
+                elif event.kind == "done":
+                    draft.attempt.done_reason = event.done_reason or ""
+                    draft.attempt.usage = dict(event.usage or {})
+    except GenerationStopped:
+        raise asyncio.CancelledError from None
+    except LLMError as exc:
+        await reply_failed(reply.log, code=exc.code, text=exc.user_message, partial=None)
+        raise HintFailed from exc
+    if draft.leak is None:
+        rest = buffer.flush()
+        if rest.strip():
+            await let_through(rest)
+    _add_usage(reply.usage, draft.attempt.usage)
+    await db_call(Message.objects.filter(pk=reply.message_id).update)(generation_attempts=try_number)
+    return draft
 
 
 # --- worked solutions -----------------------------------------------------------------------
@@ -322,8 +416,9 @@ def _content_from_events(message_id: int) -> str:
     return events.replay_state(message_id=message_id)[0]
 
 
-async def reply_failed(log: events.EventLog, *, code: str, text: str, partial: Streamer) -> None:
-    await partial.flush()
+async def reply_failed(log: events.EventLog, *, code: str, text: str, partial: Streamer | None) -> None:
+    if partial is not None:
+        await partial.flush()
     await log.emit([events.error(code, text), events.done("error", usage={})])
     content = await db_call(_content_from_events)(log.message_id)
     await claims.finish(

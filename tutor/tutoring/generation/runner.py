@@ -99,6 +99,7 @@ async def _generate(state: JobState, next_seq: int) -> None:
         history=history,
         student_text=student_text,
         stop=state.stop,
+        owner=f"user:{session.student_id}",
         shown=shown,
     )
     await reply_run(reply)
