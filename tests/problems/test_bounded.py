@@ -105,3 +105,11 @@ def test_reading_stops_after_a_hundred_things_to_fix(personas: Personas) -> None
     messages = [str(e) for e in load(personas, "broken.gift", data).errors]
     assert len(messages) == 101
     assert messages[-1].startswith("broken.gift, line 201: reading stopped here after 100 things to fix")
+
+
+def test_an_escaped_half_character_is_an_error_not_a_500(personas: Personas) -> None:
+    # JSON may spell a lone surrogate; PostgreSQL can't store one (UnicodeEncodeError, a 500).
+    data = b'{"problems": [{"statement": "What is 1 + 1?", "answer": "2", "hints": ["a \\ud800 b"]}]}'
+    status, html = upload_page(personas, "half.json", data)
+    assert status == 400
+    assert "half.json, problem 1, hints: has an escape for half a character (\\ud800) at position 3" in html

@@ -332,6 +332,22 @@ def _problem_nodes(root: Any) -> list[Any]:
     return []
 
 
+def _storable(text: str, name: str, where: str, found: list[ImportProblem]) -> bool:
+    """JSON and YAML can spell a lone surrogate ("\\ud800"), which no database can store."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        found.append(
+            ImportProblem(
+                where,
+                name,
+                f"has an escape for half a character (\\u{ord(text[exc.start]):x}) at position {exc.start + 1}; remove it",
+            )
+        )
+        return False
+    return True
+
+
 def _scalar(item: dict, name: str, where: str, found: list[ImportProblem]) -> str:
     """A text field: numbers are fine (an answer of 5), lists and mappings are a mistake."""
     value = item.get(name)
@@ -340,7 +356,10 @@ def _scalar(item: dict, name: str, where: str, found: list[ImportProblem]) -> st
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (str, int, float)):
-        return str(value).strip() if name != "statement" else str(value)
+        text = str(value)
+        if not _storable(text, name, where, found):
+            return ""
+        return text.strip() if name != "statement" else text
     found.append(ImportProblem(where, name, f"should be text, not a {type(value).__name__}"))
     return ""
 
@@ -350,9 +369,10 @@ def _text_list(item: dict, name: str, where: str, found: list[ImportProblem]) ->
     if value in (None, "", []):
         return []
     if isinstance(value, (str, int, float)):
-        return [str(value)]
+        value = [value]
     if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
-        return [str(v) for v in value]
+        texts = [str(v) for v in value]
+        return [text for text in texts if _storable(text, name, where, found)]
     found.append(ImportProblem(where, name, "should be a list of texts"))
     return []
 
