@@ -21,7 +21,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-_BOX = re.compile(r"\\(?:boxed|fbox)\s*\{")
+# \boxed{..}, \fbox{..}, and "boxed{..}" where the backslash was lost.
+_BOX = re.compile(r"(?:\\|\b)(?:boxed|fbox)\s*\{")
 _FINAL_ANSWER = re.compile(r"final\s+answer\s*(?:is|:|=)?", re.IGNORECASE)
 _ANSWER_IS = re.compile(
     r"(?:the\s+answer|answer)\s*(?:is|:|=)\s*:?\s*(?:\*\*)?\s*(.+)|(?:^|\n)\s*answer\s*[:=]\s*(.+)",
@@ -101,16 +102,34 @@ def _from_boxes(text: str, boxes: list[str]) -> dict[str, Any]:
     return found
 
 
+_SENTENCE_END = re.compile(r"\.(?:\s|$)|\n")
+_IS = re.compile(r"\s(?:is|equals|=)\s", re.IGNORECASE)
+
+
 def _after_final_answer(text: str) -> str | None:
     matches = list(_FINAL_ANSWER.finditer(text))
     if not matches:
         return None
     tail = text[matches[-1].end() :].strip().lstrip("*:").strip()
-    segments = _math_segments(tail)
+    boxes = boxed(tail)
+    if boxes:
+        return boxes[-1]
+    return _answer_in_sentence(tail)
+
+
+def _answer_in_sentence(tail: str) -> str | None:
+    """'the largest $n$ is 34.' -> 34; '$x = 5$' -> x = 5; 'The volume is 120. I hope...' -> 120."""
+    masked = _MATH.sub(lambda m: "§" * len(m.group()), tail)  # sentence ends outside maths only
+    end = _SENTENCE_END.search(masked)
+    sentence = tail[: end.start()] if end else tail
+    masked_sentence = masked[: len(sentence)]
+    verbs = list(_IS.finditer(masked_sentence))
+    if verbs and verbs[-1].end() < len(sentence):
+        sentence = sentence[verbs[-1].end() :]
+    segments = _math_segments(sentence)
     if segments:
         return segments[0]
-    first_line = tail.splitlines()[0] if tail else ""
-    return first_line.strip().strip("*").rstrip(".").strip() or None
+    return sentence.strip().strip("*").strip("\"'").rstrip(".").strip() or None
 
 
 def _after_answer_is(text: str) -> str | None:
@@ -126,8 +145,16 @@ def _after_answer_is(text: str) -> str | None:
 
 
 def extract(text: str) -> dict[str, Any]:
-    text = text[:MAX_TEXT]
+    text = _after_thinking(text[:MAX_TEXT])
     boxes = boxed(text)
+    final_markers = list(_FINAL_ANSWER.finditer(text))
+    last_box = max((m.start() for m in _BOX.finditer(text)), default=-1)
+    if final_markers and final_markers[-1].start() > last_box:
+        # A "Final answer:" line after the last box is the model's last word; a marker before
+        # the box ("**Final Answer**\n\boxed{5}") leads to the box.
+        answer = _after_final_answer(text)
+        if answer:
+            return _found(answer, "ok", [*boxes, answer])
     if boxes:
         return _from_boxes(text, boxes)
     for finder in (_after_final_answer, _after_answer_is):
@@ -138,6 +165,44 @@ def extract(text: str) -> dict[str, Any]:
     if segments:
         return _found(segments[-1], "ok", segments)
     return _math_verify_fallback(text)
+
+
+def _after_thinking(text: str) -> str:
+    """The reply after a <think>...</think> trace (Phi-4-reasoning often has no tags at all)."""
+    closing = text.rfind("</think>")
+    return text[closing + len("</think>") :] if closing >= 0 else text
+
+
+# What a model writes around its answer that is not the answer (inside the box or after it).
+_REMARK = re.compile(
+    r"\\?\(?\s*\\text(?:normal|rm)?\{\s*\(?\s*(?:approx\w*|about|roughly|or\s+about|i\.e\.)[^{}]*\}\s*\\?\)?"
+    r"|\((?:approx\w*|about|roughly)[^()]*\)",
+    re.IGNORECASE,
+)
+_APPROX = re.compile(r"\\approx|≈|\\simeq")
+_IMPLIES = re.compile(r"\\implies|\\Rightarrow|\\Longrightarrow|⟹|⇒|\\therefore")
+# 14{,}916  16,\!386.20  1\,000  1 000: a thousands separator between digit groups of three.
+_THOUSANDS_MARK = re.compile(
+    r"(?<=\d)\s*(?:\{\s*,\s*\}|,\\!|\\,|\\ |\{\s\})\s*(?=\d{3}(?!\d))|(?<=\d)\s(?=\d{3}(?!\d))"
+)
+
+
+def without_thousands_marks(answer: str) -> str:
+    return _THOUSANDS_MARK.sub("", answer)
+
+
+def clean_model_answer(answer: str) -> str:
+    """A model's final answer without remarks: '8\\sqrt[3]{4} \\approx 12.7' -> '8\\sqrt[3]{4}',
+    'x^2 = 4 \\implies x = 2' -> 'x = 2', '\\$16,\\!386.20' -> '16,386.20'."""
+    answer = _REMARK.sub(" ", answer)
+    parts = _IMPLIES.split(answer)
+    if len(parts) > 1 and parts[-1].strip():
+        answer = parts[-1]
+    approx = _APPROX.split(answer)
+    if len(approx) > 1 and approx[0].strip():
+        answer = approx[0]
+    answer = re.sub(r"\\\$|(?<![\\\w])\$(?=\s*\d)", "", answer)
+    return without_thousands_marks(answer).strip().rstrip(".,;").strip()
 
 
 def _math_verify_fallback(text: str) -> dict[str, Any]:

@@ -10,7 +10,13 @@ from . import units as unitlib
 from .comparators import compare
 from .comparators.form import FORMS, form_problem, unworked_operation, work_it_out, wrong_form
 from .extract import MAX_TEXT as MAX_MODEL_TEXT
-from .extract import extract, looks_like_prose, math_verify_latex
+from .extract import (
+    clean_model_answer,
+    extract,
+    looks_like_prose,
+    math_verify_latex,
+    without_thousands_marks,
+)
 from .reading import MAX_INPUT_CHARS, SPLIT_WORDS, ReadError, did_you_mean, unknown_words
 from .structure import THOUSANDS, read, read_safely, strip_wrappers
 from .substitution import substitute
@@ -39,7 +45,8 @@ def check(
         )
     if len(answer) > MAX_MODEL_TEXT or len(gold) > MAX_MODEL_TEXT:
         return verdict(False, Status.UNPARSEABLE, "none", "That answer is far too long to check.", "")
-    gold_text = _answer_text(gold)
+    decimal_comma = bool(options.get("decimal_comma"))
+    gold_text = _numbers_as_written(_answer_text(gold), decimal_comma=decimal_comma)
     try:
         gold_read = read_safely(gold_text, answer_type=answer_type, units=units)
     except ReadError as exc:
@@ -72,10 +79,14 @@ def check(
         if split is not None:
             gold_read.kind, gold_read.unit, gold_read.unit_text = "quantity", split, units
     expect_units = gold_read.kind == "quantity"
-    if gold_read.kind in ("number", "quantity") and THOUSANDS.match(answer_extract["answer"].strip()):
-        # "1,000" is a number with a thousands separator here, not the pair (1, 0).
-        answer_extract = {**answer_extract, "answer": answer_extract["answer"].replace(",", "")}
     answer_text = answer_extract["answer"]
+    if model_output:
+        answer_text = clean_model_answer(answer_text)
+    answer_text = _numbers_as_written(answer_text, decimal_comma=decimal_comma, key_kind=gold_read.kind)
+    if model_output and gold_read.kind == "number" and not gold_read.percent:
+        # A model boxing '8\sqrt[3]{4}\ \text{mph}' for a key without units: the units are the
+        # problem's, and the value is what is judged.
+        answer_text = _without_trailing_words(answer_text)
     form = str(options.get("form") or "any")
     if form not in FORMS:
         return verdict(False, Status.BAD_KEY, "none", f"The problem asks for an unknown form {form!r}.", "")
@@ -98,6 +109,9 @@ def check(
     if unknown:
         # 'cosecc(3x)' is not c*o*s*e*c*c*3x: a word we don't know is named, not multiplied out.
         return verdict(False, Status.UNPARSEABLE, "none", did_you_mean(unknown[0]), "")
+    if model_output and gold_read.percent and answer_read.kind == "number" and not answer_read.percent:
+        # "28" for a key of 28 %: a model's bare number of percent.
+        answer_read.obj, answer_read.percent = answer_read.obj / 100, True
     result = compare(gold_read, answer_read, options)
     if result["equivalent"] and form_problem(form, strip_wrappers(answer_text), answer_read.obj):
         return wrong_form(form, result["interpreted_as"])
@@ -105,6 +119,27 @@ def check(
 
 
 _SOLUTION_LIST_KINDS = ("equation", "set", "alternatives", "relation")
+_TRAILING_WORDS = re.compile(
+    r"(?:\s*(?:\\[ ,;!]|~)?\s*(?:\\(?:text(?:normal|rm|bf|it)?|mathrm|textrm|mbox|operatorname)\s*\{[^{}]*\}|[A-Za-z]{2,}\.?))+\s*$"
+)
+
+
+def _numbers_as_written(text: str, *, decimal_comma: bool, key_kind: str | None = None) -> str:
+    """Thousands separators out (14{,}916, 16,\\!386.20, 1 000, and 1,000 where a number is
+    expected); with a decimal comma (a class option), 44,1 is 44.1 and lists use ';'."""
+    text = without_thousands_marks(text)
+    if decimal_comma:
+        text = re.sub(r"(?<=\d),(?=\d)", ".", text).replace(";", ",")
+    elif key_kind in (None, "number", "quantity") and THOUSANDS.match(text.strip()):
+        # "1,000" is a number with a thousands separator here, not the pair (1, 0).
+        text = text.replace(",", "")
+    return text
+
+
+def _without_trailing_words(text: str) -> str:
+    """'12 miles per hour' -> '12'; '\\frac{1}{3} \\text{meters}' -> '\\frac{1}{3}'."""
+    stripped = _TRAILING_WORDS.sub("", text).strip()
+    return stripped if stripped and re.search(r"\d", stripped) else text
 
 
 def extract_job(text: str) -> dict[str, Any]:
