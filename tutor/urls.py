@@ -3,12 +3,19 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from tutor.classroom import views as classroom_views
+from tutor.classroom import views_assignments
+from tutor.classroom.demo import demo_logins
 from tutor.health import healthz
 from tutor.problems import views as problem_views
 
 urlpatterns = [
     path("", classroom_views.home, name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "accounts/login/",
+        # A callable: the template asks afresh on every page (the demo may be loaded after start).
+        auth_views.LoginView.as_view(redirect_authenticated_user=True, extra_context={"demo_logins": demo_logins}),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/signup/", classroom_views.signup, name="signup"),
     path("classes/new/", classroom_views.classroom_create, name="classroom_create"),
@@ -20,6 +27,9 @@ urlpatterns = [
         classroom_views.classroom_remove_student,
         name="classroom_remove_student",
     ),
+    path("assignments/new/", views_assignments.assignment_edit, name="assignment_create"),
+    path("assignments/<int:pk>/", views_assignments.assignment_edit, name="assignment_edit"),
+    path("assignments/<int:pk>/delete/", views_assignments.assignment_delete, name="assignment_delete"),
     path("sets/<int:pk>/", problem_views.problem_set_detail, name="problem_set_detail"),
     path("problems/<int:pk>/", problem_views.problem_detail, name="problem_detail"),
     path("", include("tutor.problems.urls")),

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.urls import reverse
 
 from tests import factories
 from tests.conftest import Personas
+from tutor.classroom import assignments
 from tutor.classroom.models import Assignment
-from tutor.problems import services
+from tutor.errors import Forbidden
 
 pytestmark = pytest.mark.django_db
 
@@ -132,16 +132,16 @@ def test_other_teachers_and_students_cannot_touch_assignments(personas: Personas
 
 
 def test_the_services_check_ownership_too(personas: Personas) -> None:
-    with pytest.raises(PermissionDenied):
-        services.assignment_create(
+    with pytest.raises(Forbidden):
+        assignments.assignment_create(
             teacher=personas.other_teacher,
             classroom=personas.other_classroom,
             problem_set=personas.problem_set,
         )
-    with pytest.raises(PermissionDenied):
-        services.assignment_update(
+    with pytest.raises(Forbidden):
+        assignments.assignment_update(
             teacher=personas.teacher, assignment=personas.assignment, classroom=personas.other_classroom
         )
-    with pytest.raises(PermissionDenied):
-        services.assignment_delete(teacher=personas.other_teacher, assignment=personas.assignment)
+    with pytest.raises(Forbidden):
+        assignments.assignment_delete(teacher=personas.other_teacher, assignment=personas.assignment)
     assert Assignment.objects.filter(pk=personas.assignment.pk, classroom=personas.classroom).exists()

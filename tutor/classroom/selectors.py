@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from tutor.problems.models import Problem, ProblemSet
 
@@ -37,4 +38,45 @@ def assignment_for_student(*, user: User, problem: Problem) -> Assignment | None
         Assignment.objects.filter(problem_set=problem.problem_set_id, classroom__enrollments__student=user)
         .order_by("id")
         .first()
+    )
+
+
+def solution_policy_for(*, student: User, problem: Problem) -> tuple[bool, str]:
+    """Whether the worked solution may be shown, read live from every assignment that gives this
+    student this problem: a copy on the session could go stale or NULL and turn "locked" into "open".
+    With no assignment it is locked; with several, the strictest wins."""
+    assignments = list(
+        Assignment.objects.filter(
+            problem_set=problem.problem_set_id, classroom__enrollments__student=student
+        ).order_by("id")
+    )
+    if not assignments:
+        return False, "This problem isn't part of an assignment right now, so the worked solution is locked."
+    for assignment in assignments:
+        allowed, why = _assignment_allows_solution(assignment=assignment, student=student, problem=problem)
+        if not allowed:
+            return False, why
+    return True, ""
+
+
+def _assignment_allows_solution(
+    *, assignment: Assignment, student: User, problem: Problem
+) -> tuple[bool, str]:
+    now = timezone.now()
+    if assignment.solutions_release_at and now >= assignment.solutions_release_at:
+        return True, ""
+    if assignment.tutor_mode == Assignment.TutorMode.SOLUTIONS:
+        return True, ""
+    if assignment.tutor_mode == Assignment.TutorMode.SOCRATIC:
+        return False, "Your teacher has set this assignment to hints only. Ask for a hint!"
+    if problem.attempts.filter(student=student, correct=True).exists():
+        return True, ""
+    tries = problem.attempts.filter(student=student).count()
+    needed = assignment.solutions_after_attempts
+    if tries >= needed:
+        return True, ""
+    left = needed - tries
+    return (
+        False,
+        f"Have a go first: the worked solution unlocks after {left} more attempt{'s' if left != 1 else ''}.",
     )

@@ -6,7 +6,6 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from xml.sax.saxutils import escape
 
 import yaml
@@ -15,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from inference.checker import preview_answer
-from tutor.classroom.models import Assignment, Classroom, User
+from tutor.classroom.models import User
 
 from .importers import ImportProblem, ProblemSpec, SetSpec, UploadRefused, flatten
 from .importers.base import FIELD_LIMITS
@@ -413,62 +412,3 @@ def problem_set_export_moodle(*, problem_set: ProblemSet) -> str:
         out.append("  </question>")
     out.append("</quiz>")
     return "\n".join(out) + "\n"
-
-
-# --- assignments -------------------------------------------------------------------------------
-
-
-def _check_assignment(*, teacher: User, classroom: Classroom, problem_set: ProblemSet) -> None:
-    if not teacher.is_teacher or classroom.teacher_id != teacher.pk or problem_set.owner_id != teacher.pk:
-        raise PermissionDenied("Teachers assign their own problem sets to their own classes.")
-
-
-def assignment_create(
-    *,
-    teacher: User,
-    classroom: Classroom,
-    problem_set: ProblemSet,
-    opens_at: datetime | None = None,
-    due_at: datetime | None = None,
-    solutions_release_at: datetime | None = None,
-    tutor_mode: str = Assignment.TutorMode.AFTER_ATTEMPTS,
-    solutions_after_attempts: int = 2,
-) -> Assignment:
-    _check_assignment(teacher=teacher, classroom=classroom, problem_set=problem_set)
-    return Assignment.objects.create(
-        classroom=classroom,
-        problem_set=problem_set,
-        opens_at=opens_at,
-        due_at=due_at,
-        solutions_release_at=solutions_release_at,
-        tutor_mode=tutor_mode,
-        solutions_after_attempts=solutions_after_attempts,
-    )
-
-
-ASSIGNMENT_FIELDS = (
-    "classroom",
-    "problem_set",
-    "opens_at",
-    "due_at",
-    "solutions_release_at",
-    "tutor_mode",
-    "solutions_after_attempts",
-)
-
-
-def assignment_update(*, teacher: User, assignment: Assignment, **changes: object) -> Assignment:
-    unknown = set(changes) - set(ASSIGNMENT_FIELDS)
-    if unknown:
-        raise TypeError(f"assignment_update() got unknown fields {sorted(unknown)}")
-    _check_assignment(teacher=teacher, classroom=assignment.classroom, problem_set=assignment.problem_set)
-    for name, value in changes.items():
-        setattr(assignment, name, value)
-    _check_assignment(teacher=teacher, classroom=assignment.classroom, problem_set=assignment.problem_set)
-    assignment.save()
-    return assignment
-
-
-def assignment_delete(*, teacher: User, assignment: Assignment) -> None:
-    _check_assignment(teacher=teacher, classroom=assignment.classroom, problem_set=assignment.problem_set)
-    assignment.delete()

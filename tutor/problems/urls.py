@@ -7,7 +7,4 @@ urlpatterns = [
     path("sets/imports/<int:pk>/", views_teacher.import_job, name="import_job"),
     path("sets/<int:pk>/export.<str:fmt>", views_teacher.export, name="problem_set_export"),
     path("sets/<int:pk>/audit/", views_teacher.audit_start, name="problem_set_audit"),
-    path("assignments/new/", views_teacher.assignment_edit, name="assignment_create"),
-    path("assignments/<int:pk>/", views_teacher.assignment_edit, name="assignment_edit"),
-    path("assignments/<int:pk>/delete/", views_teacher.assignment_delete, name="assignment_delete"),
 ]

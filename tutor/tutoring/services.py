@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from tutor.classroom import selectors
-from tutor.classroom.models import Assignment, User
+from tutor.classroom.models import User
 from tutor.errors import ApplicationError
 from tutor.limits.services import Limit, throttle_hit
 from tutor.problems.models import Problem
@@ -76,44 +76,7 @@ def solution_allowed(*, session: TutoringSession) -> tuple[bool, str]:
 
 
 def solution_allowed_for(*, student: User, problem: Problem) -> tuple[bool, str]:
-    """Whether the worked solution may be shown, read live from every assignment that gives this
-    student this problem: a copy on the session could go stale or NULL and turn "locked" into "open".
-    With no assignment it is locked; with several, the strictest wins."""
-    assignments = list(
-        Assignment.objects.filter(
-            problem_set=problem.problem_set_id, classroom__enrollments__student=student
-        ).order_by("id")
-    )
-    if not assignments:
-        return False, "This problem isn't part of an assignment right now, so the worked solution is locked."
-    for assignment in assignments:
-        allowed, why = _assignment_allows_solution(assignment=assignment, student=student, problem=problem)
-        if not allowed:
-            return False, why
-    return True, ""
-
-
-def _assignment_allows_solution(
-    *, assignment: Assignment, student: User, problem: Problem
-) -> tuple[bool, str]:
-    now = timezone.now()
-    if assignment.solutions_release_at and now >= assignment.solutions_release_at:
-        return True, ""
-    if assignment.tutor_mode == Assignment.TutorMode.SOLUTIONS:
-        return True, ""
-    if assignment.tutor_mode == Assignment.TutorMode.SOCRATIC:
-        return False, "Your teacher has set this assignment to hints only. Ask for a hint!"
-    if problem.attempts.filter(student=student, correct=True).exists():
-        return True, ""
-    tries = attempts_count(student=student, problem=problem)
-    needed = assignment.solutions_after_attempts
-    if tries >= needed:
-        return True, ""
-    left = needed - tries
-    return (
-        False,
-        f"Have a go first: the worked solution unlocks after {left} more attempt{'s' if left != 1 else ''}.",
-    )
+    return selectors.solution_policy_for(student=student, problem=problem)
 
 
 def _check_limits(*, user: User) -> None:
