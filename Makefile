@@ -14,6 +14,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+# The front-end libraries come from the npm registry as tarballs checked against package-lock.json's
+# hashes, by Python alone: no node or npm needed (scripts/vendor_static.py).
 install: $(STAMP)
 	@$(PY) scripts/vendor_static.py
 
@@ -36,13 +38,14 @@ run: install
 	  echo "  Warning: serving the demo (DEBUG, demo passwords) to the network because TUTOR_ALLOW_NETWORK_DEMO=1." >&2 ;; \
 	esac
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py load_demo
 	@echo ""
 	@echo "  Phi Tutor is starting at http://$(HOST):$(PORT)/"
 	@echo "  Log in as teacher, ada or ben (password tutor-demo-2026); admin at /admin/."
 	@echo "  The tutor talks to Ollama at $${OLLAMA_HOST:-http://127.0.0.1:11434} (model $${OLLAMA_MODEL:-phi4})."
 	@echo ""
-	exec $(VENV)/bin/uvicorn tutor.asgi:application --host $(HOST) --port $(PORT) --ws websockets --ws-per-message-deflate false --no-access-log
+	exec $(VENV)/bin/uvicorn tutor.asgi:application --host $(HOST) --port $(PORT) --ws websockets-sansio --ws-per-message-deflate false --no-access-log
 
 worker: install
 	$(VENV)/bin/celery -A tutor worker --loglevel=INFO --pool=threads --concurrency=50

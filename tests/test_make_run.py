@@ -1,5 +1,6 @@
-"""`make run` on the embedded default: serves the login page, demo logins work, and the socket
-accepts the site's own pages while refusing a foreign Origin. Runs the real command."""
+"""`make run` on the embedded default: serves the login page (naming the demo accounts), demo logins
+work, the socket accepts the site's own pages while refusing a foreign Origin, and the start prints no
+deprecation warnings. Runs the real command."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -27,8 +29,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@dataclass
+class Started:
+    url: str
+    log: Path
+
+
 @pytest.fixture(scope="module")
-def running_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def make_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Started]:
     port = free_port()
     env = {
         k: v
@@ -62,13 +70,18 @@ def running_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         output = log.read_text()
         assert f"http://127.0.0.1:{port}/" in output, "make run should print the URL"
         assert "tutor-demo-2026" in output, "make run should print the demo logins"
-        yield base
+        yield Started(url=base, log=log)
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def running_site(make_run: Started) -> str:
+    return make_run.url
 
 
 def log_in(base: str, username: str) -> httpx.Client:
@@ -115,3 +128,39 @@ def test_socket_from_the_site_is_accepted_and_from_a_foreign_origin_refused(runn
 
     assert asyncio.run(talk(running_site)) == {"type": "pong"}
     assert asyncio.run(talk("https://evil.example.com")) == 403
+
+
+def test_the_demo_login_page_names_the_demo_accounts(running_site: str) -> None:
+    page = httpx.get(f"{running_site}/accounts/login/").text
+    assert "Trying the demo?" in page
+    for username in ("teacher", "ada", "ben", "admin"):
+        assert f"<code>{username}</code>" in page
+    assert "<code>tutor-demo-2026</code>" in page
+
+
+def test_the_browser_finds_an_icon(running_site: str) -> None:
+    icon = httpx.get(f"{running_site}/favicon.ico")
+    assert icon.status_code == 200
+    assert icon.content.startswith(b"\x00\x00\x01\x00"), "an ICO file"
+    page = httpx.get(f"{running_site}/accounts/login/").text
+    linked = re.search(r'<link rel="icon" href="([^"]+)"', page).group(1)
+    assert httpx.get(f"{running_site}{linked}").status_code == 200
+
+
+def test_starting_prints_no_deprecation_warning(make_run: Started, running_site: str) -> None:
+    # After a page and a socket, so whatever is imported lazily has been imported.
+    log_in(running_site, "ada")
+    output = make_run.log.read_text()
+    assert "DeprecationWarning" not in output, output
+    assert "deprecated" not in output.lower(), output
+
+
+@pytest.mark.django_db
+def test_a_site_with_debug_off_names_no_demo_account(client) -> None:
+    from django.core.management import call_command
+
+    call_command("load_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    page = client.get("/accounts/login/").content.decode()
+    assert "Log in" in page
+    assert "tutor-demo-2026" not in page
+    assert "Trying the demo?" not in page

@@ -63,30 +63,58 @@
     var toggle = document.getElementById("visual-toggle");
     var wrap = document.getElementById("visual-input-wrap");
     var field = null;
+    var loading = null;
+
+    // MathLive is most of the page's weight: fetched the first time the editor is opened.
+    function loadEditor() {
+      if (window.customElements && window.customElements.get("math-field")) return Promise.resolve();
+      if (!loading) {
+        loading = new Promise(function (resolve, reject) {
+          var script = document.createElement("script");
+          script.src = wrap.getAttribute("data-script");
+          script.onload = resolve;
+          script.onerror = function () { loading = null; script.remove(); reject(); };
+          document.head.appendChild(script);
+        });
+      }
+      return loading;
+    }
+
     if (toggle && wrap) {
       toggle.addEventListener("click", function () {
         var open = wrap.hidden;
         wrap.hidden = !open;
         toggle.setAttribute("aria-expanded", String(open));
         toggle.textContent = open ? "Hide the maths editor" : "Use the maths editor";
-        if (open && !field && window.customElements && window.customElements.get("math-field")) {
-          var MathField = window.customElements.get("math-field");
-          MathField.soundsDirectory = null;
-          MathField.fontsDirectory = wrap.getAttribute("data-fonts") || MathField.fontsDirectory;
-          field = new MathField();
-          field.id = "visual-input";
-          field.setAttribute("aria-label", "Maths editor for your answer");
-          field.setAttribute("aria-describedby", "visual-help");
-          field.value = input.value;
-          field.addEventListener("input", function () {
-            // The LaTeX goes into the answer box: one place to preview and submit from.
-            input.value = field.value;
-            input.dispatchEvent(new Event("input"));
+        if (open && !field) {
+          loadEditor().then(showEditor, function () {
+            var help = document.getElementById("visual-help");
+            if (help) help.textContent = "The maths editor didn't load. Type your answer in the box above, or try again later.";
           });
-          wrap.appendChild(field);
+          return;
         }
         if (open && field) field.focus();
       });
+    }
+
+    function showEditor() {
+      if (!field && !wrap.hidden && window.customElements && window.customElements.get("math-field")) {
+        var MathField = window.customElements.get("math-field");
+        MathField.soundsDirectory = null;
+        MathField.fontsDirectory = wrap.getAttribute("data-fonts") || MathField.fontsDirectory;
+        field = new MathField();
+        field.id = "visual-input";
+        field.setAttribute("aria-label", "Maths editor for your answer");
+        field.setAttribute("aria-describedby", "visual-help");
+        field.value = input.value;
+        field.addEventListener("input", function () {
+          // The LaTeX goes into the answer box: one place to preview and submit from.
+          input.value = field.value;
+          input.dispatchEvent(new Event("input"));
+        });
+        wrap.appendChild(field);
+      }
+      if (field && !wrap.hidden) field.focus();
     }
 
     input.addEventListener("input", function () {

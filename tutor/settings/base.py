@@ -225,12 +225,18 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# `collectstatic` writes here (make run, the Docker image); a different folder for a second copy.
+STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Hashed names (css/app.3f2a….css) are cached by browsers for a year without asking again, and
+# whitenoise serves the gzip copies collectstatic made: docs/benchmarks.md, "Page weight".
+# With DEBUG on (the demo), {% static %} gives the plain names and whitenoise reads static/ directly.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Files browsers ask for at the site's root (/favicon.ico).
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 MEDIA_ROOT = BASE_DIR / "media"
 
 # Uploads are read into memory and parsed; bound them.
