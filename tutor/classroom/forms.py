@@ -3,6 +3,7 @@ from django.contrib.auth.forms import UserCreationForm
 
 from tutor.problems.models import ProblemSet
 
+from .assignments import ASSIGNMENT_FIELDS
 from .models import Assignment, Classroom, User
 
 
@@ -53,15 +54,7 @@ class JoinForm(forms.Form):
 class AssignmentForm(forms.ModelForm):
     class Meta:
         model = Assignment
-        fields = [
-            "classroom",
-            "problem_set",
-            "opens_at",
-            "due_at",
-            "solutions_release_at",
-            "tutor_mode",
-            "solutions_after_attempts",
-        ]
+        fields = list(ASSIGNMENT_FIELDS)
         labels = {
             "classroom": "Class",
             "problem_set": "Problem set",

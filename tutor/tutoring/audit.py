@@ -22,12 +22,13 @@ from django.db.models import F
 from django.utils import timezone
 
 from inference.checker import Verdict, acheck_answer, acheck_model_output, apreview_answer
-from inference.llm import LLMConfig, LLMError, build_messages, stream_chat_with_retry
+from inference.llm import LLMError, build_messages, stream_chat_with_retry
 from tutor.classroom.models import User
 from tutor.errors import Conflict, Forbidden
 from tutor.limits.services import Limit, throttle_hit
 from tutor.problems.models import Problem, ProblemSet
 
+from .generation import llm_config_for
 from .models import AuditRun, CachedSolution, Flag
 
 logger = logging.getLogger(__name__)
@@ -40,18 +41,8 @@ class Solved:
     verdict: Verdict
 
 
-def llm_config(model_name: str) -> LLMConfig:
-    return LLMConfig(
-        host=settings.OLLAMA_HOST,
-        model=model_name or settings.OLLAMA_MODEL,
-        keep_alive=settings.OLLAMA_KEEP_ALIVE,
-        connect_timeout=settings.OLLAMA_CONNECT_TIMEOUT,
-        read_timeout=settings.OLLAMA_READ_TIMEOUT,
-    )
-
-
 async def problem_solve(*, problem: Problem, model_name: str) -> Solved:
-    config = llm_config(model_name)
+    config = llm_config_for(model_name)
     messages = build_messages(
         mode="solution",
         problem_statement=problem.statement,

@@ -85,14 +85,8 @@ async def reply_run(reply: Reply) -> None:
         await reply_solution(reply)
 
 
-# --- one model call -------------------------------------------------------------------------
-
-
-async def _model_attempt(
-    reply: Reply, streamer: Streamer, *, try_number: int, feedback: CheckerFeedback | None, prefix: str
-) -> Attempt | None:
-    """Stream one draft. None when the model failed (the error is already shown and stored)."""
-    llm_messages = build_messages(
+def _llm_messages(reply: Reply, feedback: CheckerFeedback | None) -> list[dict[str, str]]:
+    return build_messages(
         mode=reply.mode,
         problem_statement=reply.problem.statement,
         history=reply.history,
@@ -100,6 +94,16 @@ async def _model_attempt(
         checker_feedback=feedback,
         config=reply.config,
     )
+
+
+# --- one model call -------------------------------------------------------------------------
+
+
+async def _model_attempt(
+    reply: Reply, streamer: Streamer, *, try_number: int, feedback: CheckerFeedback | None, prefix: str
+) -> Attempt | None:
+    """Stream one draft. None when the model failed (the error is already shown and stored)."""
+    llm_messages = _llm_messages(reply, feedback)
     if prefix:
         llm_messages.append({"role": "assistant", "content": prefix})
     try:
@@ -219,14 +223,7 @@ async def _stream_hint_draft(reply: Reply, *, try_number: int) -> HintDraft:
         draft.sent += sentence
         return True
 
-    llm_messages = build_messages(
-        mode=reply.mode,
-        problem_statement=reply.problem.statement,
-        history=reply.history,
-        student_attempt=reply.student_text or None,
-        checker_feedback=None,
-        config=reply.config,
-    )
+    llm_messages = _llm_messages(reply, None)
     try:
         # aclosing: leaving the loop on a leak or Stop closes the HTTP stream to Ollama at once.
         async with contextlib.aclosing(stream_chat_with_retry(reply.config, llm_messages)) as stream:
