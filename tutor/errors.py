@@ -30,6 +30,10 @@ class ApplicationError(Exception):
         return {"error": self.message, "code": self.code}
 
 
+class Invalid(ApplicationError):
+    """What the user sent can't be used as it is; the message says what to change."""
+
+
 class NotFound(ApplicationError):
     status = 404
     default_code = "not_found"

@@ -118,9 +118,8 @@ def test_a_failure_while_saving_rolls_everything_back(personas: Personas, monkey
 
 
 def test_students_cannot_import(personas: Personas) -> None:
-    from django.core.exceptions import PermissionDenied
-
+    from tutor.errors import Forbidden
     from tutor.problems.services import problem_set_import
 
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Forbidden):
         problem_set_import(owner=personas.student, filename="a.csv", data=b"statement\nx\n")

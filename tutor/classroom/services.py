@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from tutor.errors import Forbidden, NotFound
+from tutor.errors import Conflict, Forbidden, Invalid, NotFound
 from tutor.limits.services import throttle_hit
 
 from .limits import join_failures_per_client, join_failures_per_user, refuse_if_spent
@@ -26,9 +25,9 @@ def user_create(
     """A new account. `teacher_signup` is the site's TUTOR_TEACHER_SIGNUP: with "approval", a
     teacher's account is made but acts as a teacher only once an admin approves it."""
     if role not in (User.Role.STUDENT, User.Role.TEACHER):
-        raise ValidationError("Choose whether you are a student or a teacher.")
+        raise Invalid("Choose whether you are a student or a teacher.")
     if role == User.Role.TEACHER and teacher_signup == "closed":
-        raise ValidationError(TEACHER_SIGNUP_CLOSED)
+        raise Invalid(TEACHER_SIGNUP_CLOSED)
     return User.objects.create_user(
         username=username,
         password=password,
@@ -46,10 +45,10 @@ def _own(*, teacher: User, classroom: Classroom) -> None:
 
 def classroom_create(*, teacher: User, name: str) -> Classroom:
     if not teacher.is_teacher:
-        raise ValidationError("Only teachers can create classes.")
+        raise Invalid("Only teachers can create classes.")
     name = name.strip()
     if not name:
-        raise ValidationError("Give the class a name.")
+        raise Invalid("Give the class a name.")
     # A collision among 31^7 codes is rare, but retrying costs nothing.
     for _ in range(5):
         try:
@@ -57,7 +56,7 @@ def classroom_create(*, teacher: User, name: str) -> Classroom:
                 return Classroom.objects.create(teacher=teacher, name=name, join_code=new_join_code())
         except IntegrityError:
             continue
-    raise RuntimeError("Could not find a free join code after 5 tries.")
+    raise Conflict("Couldn't make a new class code just now. Please try again.")
 
 
 def classroom_rotate_join_code(*, teacher: User, classroom: Classroom) -> str:
@@ -74,7 +73,7 @@ def classroom_rotate_join_code(*, teacher: User, classroom: Classroom) -> str:
             raise NotFound("That class no longer exists.")
         classroom.join_code = code
         return code
-    raise RuntimeError("Could not find a free join code after 5 tries.")
+    raise Conflict("Couldn't make a new class code just now. Please try again.")
 
 
 def classroom_remove_student(*, teacher: User, classroom: Classroom, student_id: int) -> User:
@@ -99,7 +98,7 @@ def classroom_join(*, student: User, code: str, client: str | None = None) -> Cl
     """Join a class by its code. Wrong codes are counted per student and per `client` (a throttle
     key for the address the request came from); past either limit, every try is refused."""
     if not student.is_student:
-        raise ValidationError("Only students join classes with a code.")
+        raise Invalid("Only students join classes with a code.")
     counters = [(join_failures_per_user(), f"user:{student.pk}")]
     if client:
         counters.append((join_failures_per_client(), client))
@@ -107,13 +106,11 @@ def classroom_join(*, student: User, code: str, client: str | None = None) -> Cl
         refuse_if_spent(limit, key=key)
     normalized = normalize_join_code(code)
     if not normalized or any(ch not in JOIN_CODE_ALPHABET for ch in normalized):
-        raise ValidationError(
-            "That doesn't look like a class code. Codes are 7 letters and digits, like K7PM3QX."
-        )
+        raise Invalid("That doesn't look like a class code. Codes are 7 letters and digits, like K7PM3QX.")
     classroom = Classroom.objects.filter(join_code=normalized).first()
     if classroom is None:
         for limit, key in counters:
             throttle_hit(limit, key=key)
-        raise ValidationError("No class has that code. Check it with your teacher.")
+        raise Invalid("No class has that code. Check it with your teacher.")
     Enrollment.objects.get_or_create(classroom=classroom, student=student)
     return classroom

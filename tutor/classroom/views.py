@@ -4,13 +4,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from tutor.errors import ApplicationError
+from tutor.errors import ApplicationError, Forbidden, Invalid
 from tutor.limits.services import throttle_hit
 
 from . import selectors, services
@@ -44,16 +43,14 @@ def signup(request: HttpRequest) -> HttpResponse:
                     first_name=form.cleaned_data["first_name"],
                     teacher_signup=mode,
                 )
-            except ValidationError as exc:
-                form.add_error(None, exc.messages[0])
+            except Invalid as exc:
+                form.add_error(None, exc.message)
                 return render(request, "registration/signup.html", {"form": form})
             code = form.cleaned_data["join_code"]
             joined = None
             if code and user.is_student:
                 try:
                     joined = services.classroom_join(student=user, code=code, client=client_key(request))
-                except ValidationError as exc:
-                    messages.warning(request, f"Your account is ready, but: {exc.messages[0]}")
                 except ApplicationError as exc:
                     messages.warning(request, f"Your account is ready, but: {exc.message}")
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
@@ -91,7 +88,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_POST
 def classroom_create(request: HttpRequest) -> HttpResponse:
     if not request.user.is_teacher:
-        raise PermissionDenied("Only teachers can create classes.")
+        raise Forbidden("Only teachers can create classes.")
     form = ClassroomForm(request.POST)
     if form.is_valid():
         classroom = services.classroom_create(teacher=request.user, name=form.cleaned_data["name"])
@@ -110,8 +107,8 @@ def classroom_join(request: HttpRequest) -> HttpResponse:
             classroom = services.classroom_join(
                 student=request.user, code=form.cleaned_data["code"], client=client_key(request)
             )
-        except ValidationError as exc:
-            messages.error(request, exc.messages[0])
+        except Invalid as exc:
+            messages.error(request, exc.message)
         else:
             messages.success(request, f"You joined {classroom.name}.")
             return redirect("classroom_detail", pk=classroom.pk)
@@ -134,7 +131,7 @@ def classroom_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _taught_classroom(request: HttpRequest, pk: int):
     # 404 for classes that aren't yours, as on the class page.
     if not request.user.is_teacher:
-        raise PermissionDenied("This page is for teachers.")
+        raise Forbidden("This page is for teachers.")
     return get_object_or_404(selectors.classroom_list_for(user=request.user), pk=pk)
 
 

@@ -10,11 +10,11 @@ from xml.sax.saxutils import escape
 
 import yaml
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from inference.checker import preview_answer
 from tutor.classroom.models import User
+from tutor.errors import Forbidden
 
 from .importers import ImportProblem, ProblemSpec, SetSpec, UploadRefused, flatten
 from .importers.base import FIELD_LIMITS
@@ -137,7 +137,7 @@ def problem_set_import(
     A set with the same key as one of the owner's sets updates it; problems are matched by key.
     """
     if not owner.is_teacher:
-        raise PermissionDenied("Only teachers can upload problem sets.")
+        raise Forbidden("Only teachers can upload problem sets.")
     result, spec = problem_set_read(filename=filename, data=data, dry_run=dry_run)
     if spec is None:
         return result
@@ -244,7 +244,7 @@ def problem_set_upload(
     """A teacher's upload: read (bounded), then checked and saved now, or, for more than
     LARGE_UPLOAD_PROBLEMS problems, by an import job while a page shows progress."""
     if not owner.is_teacher:
-        raise PermissionDenied("Only teachers can upload problem sets.")
+        raise Forbidden("Only teachers can upload problem sets.")
     result, spec = problem_set_read(filename=filename, data=data, dry_run=dry_run)
     if spec is None:
         return result
@@ -259,7 +259,7 @@ def problem_set_upload(
 
 def import_job_start(*, owner: User, filename: str, data: bytes, total: int) -> ImportJob:
     if not owner.is_teacher:
-        raise PermissionDenied("Only teachers can upload problem sets.")
+        raise Forbidden("Only teachers can upload problem sets.")
     job = ImportJob.objects.create(owner=owner, filename=filename, data=data, total=total)
     from .tasks import run_import_job
 

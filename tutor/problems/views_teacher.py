@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
+
+from tutor.errors import Forbidden
 
 from . import services
 from .forms import UploadForm
@@ -26,7 +27,7 @@ TOO_LARGE = (
 
 def _teacher(request: HttpRequest) -> None:
     if not request.user.is_teacher:
-        raise PermissionDenied("This page is for teachers.")
+        raise Forbidden("This page is for teachers.")
 
 
 class _SizeLimit(FileUploadHandler):

@@ -2,14 +2,13 @@ from __future__ import annotations
 
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from tutor.classroom.models import Classroom
-from tutor.errors import ApplicationError, Throttled
+from tutor.errors import ApplicationError, Forbidden, Throttled
 
 from . import selectors, services
 from .spreadsheet import SpreadsheetWriter
@@ -17,7 +16,7 @@ from .spreadsheet import SpreadsheetWriter
 
 def _teacher(request: HttpRequest) -> None:
     if not request.user.is_teacher:
-        raise PermissionDenied("This page is for teachers.")
+        raise Forbidden("This page is for teachers.")
 
 
 def _classroom(request: HttpRequest, pk: int) -> Classroom:

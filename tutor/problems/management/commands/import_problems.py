@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from tutor.classroom.models import User
+from tutor.errors import ApplicationError
 from tutor.problems.importers.base import MAX_UPLOAD_BYTES
 from tutor.problems.services import problem_set_import
 
@@ -34,7 +34,7 @@ class Command(BaseCommand):
             result = problem_set_import(
                 owner=owner, filename=path.name, data=data, dry_run=bool(options["dry_run"])
             )
-        except PermissionDenied as exc:
+        except ApplicationError as exc:
             raise CommandError(f"{owner.username} is not a teacher: {exc}") from exc
         for key, typed, latex in result.read_as:
             self.stdout.write(f"  {key}: {typed!r} read as {latex}")
