@@ -57,11 +57,26 @@ class Read:
             body = rf"{body}\%"
         if self.degrees:
             body = rf"{body}^\circ"
-        if self.unit_text:
+        if self.unit is not None:
+            body = rf"{body}\ {unit_latex(self.unit)}"
+        elif self.unit_text:
             body = rf"{body}\ \mathrm{{{self.unit_text}}}"
         return body
 
     display: str = ""
+
+
+def unit_latex(unit: Any) -> str:
+    """pint's LaTeX for a unit (m/s^2 -> \\frac{\\mathrm{m}}{\\mathrm{s}^{2}}), in symbols KaTeX knows."""
+    text = f"{unit:~L}"
+    return (
+        text.replace(r"\mathrm{°C}", r"{}^{\circ}\mathrm{C}")
+        .replace(r"\mathrm{°F}", r"{}^{\circ}\mathrm{F}")
+        .replace(r"\mathrm{Ω}", r"\Omega")
+        .replace(r"\mathrm{µ", r"\mu\mathrm{")
+        .replace(r"\mathrm{°}", r"^{\circ}")
+        .replace("\\_", r"\_")
+    )
 
 
 def display_latex(obj: Any) -> str:
@@ -354,6 +369,10 @@ class _Builder:
             literal = ast.get_source_segment(self.source, node) or str(node.value)
             value, inexact = _number_from_literal(literal)
             self.inexact |= inexact
+            if inexact and not self.evaluate:
+                # Shown as typed: 80.0 stays 80.0 rather than 80 or 400/5.
+                digits = len(re.sub(r"\D", "", literal.lower().split("e")[0]).lstrip("0")) or 1
+                return sp.Float(literal, max(digits, 2))
             return value
         if isinstance(node, ast.Name):
             if node.id in CONSTANTS:
@@ -367,7 +386,7 @@ class _Builder:
             operand = self.build(node.operand)
             if isinstance(operand, sp.Tuple):
                 raise ReadError("A list in brackets can't have a sign in front of it.")
-            if not self.evaluate and isinstance(node.op, ast.USub):
+            if not self.evaluate and isinstance(node.op, ast.USub) and not operand.is_Number:
                 return sp.Mul(sp.S.NegativeOne, operand, evaluate=False)
             return -operand if isinstance(node.op, ast.USub) else operand
         if isinstance(node, ast.BinOp):
@@ -419,7 +438,8 @@ def _unevaluated(op: ast.operator, left: Any, right: Any) -> Any:
     if isinstance(op, ast.Mult):
         return sp.Mul(left, right, evaluate=False)
     if isinstance(op, ast.Div):
-        return sp.Mul(left, sp.Pow(right, sp.S.NegativeOne, evaluate=False), evaluate=False)
+        reciprocal = sp.Pow(right, sp.S.NegativeOne, evaluate=False)
+        return reciprocal if left == 1 else sp.Mul(left, reciprocal, evaluate=False)
     if isinstance(op, ast.Pow):
         safe_pow(left, right)
         return sp.Pow(left, right, evaluate=False)

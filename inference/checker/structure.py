@@ -161,6 +161,9 @@ def read(text: str, *, answer_type: str | None = None, units: str | None = None)
     )
     if result.kind == "number" and inexact and not _is_latex(text) and _number_text(text) == text.strip():
         result.display = text.strip()
+    if not result.display and result.kind in ("number", "expr") and not _is_latex(text):
+        # What the student typed, normalised: 100.4-80.0 shows as 100.4 - 80.0, not 102/5.
+        result.display = _typed_display(text)
     if (percent or degrees) and not result.display:
         from .reading import display_latex
 
@@ -241,6 +244,16 @@ def read_safely(text: str, *, answer_type: str | None = None, units: str | None 
             "I couldn't make sense of that as maths: check that lists, sets and brackets are used "
             "the usual way."
         ) from exc
+
+
+def _typed_display(text: str) -> str:
+    from .reading import display_latex
+
+    try:
+        typed, _ = parse_plain(_absolute_bars(text.replace("^", "**")), evaluate=False)
+    except (ReadError, TypeError, ValueError, AttributeError):
+        return ""
+    return display_latex(typed)
 
 
 def _number_text(raw: str) -> str | None:
