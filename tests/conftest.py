@@ -11,6 +11,14 @@ if TYPE_CHECKING:
     from tutor.classroom.models import Assignment, Classroom, User
     from tutor.problems.models import Problem, ProblemSet
 
+# Shared fixtures, registered once for the whole tree (pytest honours `pytest_plugins` only here).
+# Import helpers from these modules; never import fixtures, or another conftest, by module.
+pytest_plugins = [
+    "inference.testing.pytest_plugin",  # fake_ollama, ollama_target
+    "tests.tutoring.fake",  # fake_llm: the test Ollama server, as the tutor tests drive it
+    "tests.browser.fixtures",  # app_server, site_url, browser, page
+]
+
 # CI sets this: tests of the production path must fail, not skip, without PostgreSQL and Redis.
 REQUIRE_SERVICES = os.environ.get("TUTOR_REQUIRE_SERVICES") == "1"
 

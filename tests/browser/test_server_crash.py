@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import AppServer, screenshot
+from tests.browser.fixtures import AppServer, screenshot
 from tests.browser.test_student_page import open_problem
 from tests.conftest import Personas
 from tests.tutoring.fake import FakeLLM, solution_tokens

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import log_in, screenshot
+from tests.browser.fixtures import log_in, screenshot
 from tests.conftest import Personas
 from tests.factories import PASSWORD
 from tests.tutoring.fake import FakeLLM, solution_tokens

@@ -8,7 +8,7 @@ import io
 
 import pytest
 
-from tests.browser.conftest import log_in, screenshot
+from tests.browser.fixtures import log_in, screenshot
 from tests.browser.test_student_page import open_problem
 from tests.conftest import Personas
 from tests.factories import PASSWORD

@@ -10,7 +10,7 @@ from __future__ import annotations
 from inference.llm import LLMConfig, build_messages, health, stream_chat
 from inference.testing.pytest_plugin import OllamaTarget
 
-from .conftest import PROBLEM
+from .streams import PROBLEM
 
 
 async def test_a_solution_streams_and_ends_with_done(ollama_target: OllamaTarget) -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from inference.testing.fake_ollama import BUSY_ERROR, ChatRequest, FakeOllama, Reply, Script, tokenize
 
-from .conftest import PROBLEM
+from .streams import PROBLEM
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -27,7 +27,7 @@ from inference.llm import (
 )
 from inference.testing.fake_ollama import FakeOllama
 
-from .conftest import MESSAGES, PROBLEM, collect, text_of
+from .streams import MESSAGES, PROBLEM, collect, text_of
 
 FAST_RETRY = RetryPolicy(retries=3, base_delay=0.01, jitter=0)
 

@@ -17,7 +17,7 @@ from inference.llm import (
     split_think,
 )
 
-from .conftest import PROBLEM
+from .streams import PROBLEM
 
 CONFIG = LLMConfig(host="http://127.0.0.1:11434")
 

@@ -10,8 +10,8 @@ from asgiref.sync import sync_to_async
 
 from tests import factories
 from tests.conftest import Personas
-from tests.tutoring.conftest import socket_for
 from tests.tutoring.fake import FakeLLM, solution_tokens
+from tests.tutoring.sockets import socket_for
 from tests.tutoring.test_tutor_stream import frames_until_done
 from tutor.tutoring.audit import audit_run
 from tutor.tutoring.models import AuditRun, CachedSolution, Flag

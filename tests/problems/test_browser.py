@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import app_server, browser, log_in, page, site_url  # noqa: F401 - fixtures
+from tests.browser.fixtures import log_in
 from tests.conftest import Personas
 from tests.factories import PASSWORD
 from tests.problems.helpers import DATA
@@ -14,7 +14,7 @@ from tutor.problems.models import ProblemSet
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_upload_shows_the_keys_as_read_and_saves_the_set(site_url: str, page, personas: Personas) -> None:  # noqa: F811
+def test_upload_shows_the_keys_as_read_and_saves_the_set(site_url: str, page, personas: Personas) -> None:
     log_in(page, site_url, personas.teacher.username, PASSWORD)
     page.goto(f"{site_url}/sets/upload/")
     page.get_by_label("Problem set file").set_input_files(str(DATA / "algebra.csv"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import app_server, browser, log_in, page, screenshot, site_url  # noqa: F401
+from tests.browser.fixtures import log_in, screenshot
 from tests.conftest import Personas
 from tests.factories import PASSWORD
 
@@ -22,8 +22,8 @@ HOSTILE_STATEMENT = (
 
 
 def test_statement_cannot_draw_over_the_page_or_take_its_elements_and_maths_still_renders(
-    site_url: str,  # noqa: F811
-    page,  # noqa: F811
+    site_url: str,
+    page,
     personas: Personas,
 ) -> None:
     personas.problem.statement = HOSTILE_STATEMENT

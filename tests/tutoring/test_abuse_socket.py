@@ -13,8 +13,8 @@ from django.test import Client
 
 from tests import factories
 from tests.conftest import Personas
-from tests.tutoring.conftest import socket_for
 from tests.tutoring.fake import FakeLLM, solution_tokens
+from tests.tutoring.sockets import socket_for
 from tests.tutoring.test_tutor_stream import CORRECT, frames_until_done, open_and_ask
 from tutor.classroom.models import Assignment
 from tutor.tutoring import events
@@ -176,7 +176,7 @@ async def test_hundreds_of_sockets_from_one_student_are_refused_past_the_cap(
     settings.TUTOR_SOCKETS_PER_USER = 5
     from channels.testing import WebsocketCommunicator
 
-    from tests.tutoring.conftest import _cookie_for
+    from tests.tutoring.sockets import cookie_for as _cookie_for
     from tutor.asgi import application
 
     cookie = await sync_to_async(_cookie_for)(personas.student)

@@ -13,8 +13,8 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from tests.conftest import Personas
-from tests.tutoring.conftest import socket_for
 from tests.tutoring.fake import FakeLLM, solution_tokens
+from tests.tutoring.sockets import socket_for
 from tests.tutoring.test_tutor_stream import frames_until_done, visible_text
 from tutor.tutoring.models import Flag
 

@@ -12,8 +12,8 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 
 from tests.conftest import Personas, services_missing
-from tests.tutoring.conftest import socket_for
 from tests.tutoring.fake import FakeLLM, solution_tokens
+from tests.tutoring.sockets import socket_for
 from tests.tutoring.test_tutor_stream import CORRECT, frames_until_done, open_and_ask
 from tutor.tutoring.events import session_group
 from tutor.tutoring.models import Message
@@ -26,9 +26,24 @@ def require_redis_layer() -> None:
         services_missing("The Redis channel layer")
 
 
-async def test_a_socket_idle_for_10_seconds_on_redis_stays_open(personas: Personas) -> None:
-    """redis-py 8's default socket_timeout=5 made channels_redis drop idle sockets (code 1011)."""
+@pytest.mark.parametrize("layer", ["pubsub", "core"])
+async def test_a_socket_idle_for_10_seconds_on_redis_stays_open(
+    personas: Personas, settings, layer: str
+) -> None:
+    """redis-py 8's default socket_timeout=5 made channels_redis drop idle sockets (code 1011).
+
+    The pub/sub layer (the default) survives a 5 s socket timeout on its own, so on it alone this
+    test could not fail; the core layer (CHANNEL_LAYER=core) drops the socket, and does so again if
+    `socket_timeout: None` ever goes from the settings' hosts (checked with that mutation)."""
     require_redis_layer()
+    config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
+    backend = {"pubsub": "pubsub.RedisPubSubChannelLayer", "core": "core.RedisChannelLayer"}[layer]
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": f"channels_redis.{backend}",
+            "CONFIG": {"hosts": config["hosts"], "prefix": config["prefix"]},
+        }
+    }
     async with socket_for(personas.student) as ws:
         await ws.send_json_to({"type": "open", "problem_id": personas.problem.pk})
         session = await ws.receive_json_from(timeout=5)

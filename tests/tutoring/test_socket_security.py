@@ -8,7 +8,7 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from tests.conftest import Personas
-from tests.tutoring.conftest import socket_for
+from tests.tutoring.sockets import socket_for
 from tutor.tutoring.models import Message, TutoringSession
 
 pytestmark = pytest.mark.django_db(transaction=True)

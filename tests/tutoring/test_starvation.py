@@ -26,7 +26,7 @@ from django.db import connection
 from django.test import Client
 
 from tests import factories
-from tests.browser.conftest import AppServer, browser, log_in, page  # noqa: F401 - fixtures
+from tests.browser.fixtures import AppServer, log_in
 from tests.conftest import Personas, services_missing
 from tests.tutoring.fake import FakeLLM, solution_tokens
 from tests.tutoring.test_tutor_stream import CORRECT
@@ -230,7 +230,7 @@ def throttled_server(transactional_db: None, fake_llm: FakeLLM, tmp_path: Path):
 @pytest.mark.browser
 def test_the_page_says_when_previews_and_attempts_are_over_the_limit(
     throttled_server: AppServer,
-    page,  # noqa: F811
+    page,
     personas: Personas,
 ) -> None:
     _wait_for_a_fresh_minute()

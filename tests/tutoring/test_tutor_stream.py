@@ -13,8 +13,8 @@ from channels.testing import WebsocketCommunicator
 
 from tests import factories
 from tests.conftest import Personas
-from tests.tutoring.conftest import socket_for
 from tests.tutoring.fake import FakeLLM, solution_tokens
+from tests.tutoring.sockets import socket_for
 from tutor.tutoring import dispatch
 from tutor.tutoring.models import Flag, Message, TutoringSession, Verification
 

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client
 
-from tests.browser.conftest import AppServer
+from tests.browser.fixtures import AppServer
 from tests.conftest import Personas, services_missing
 from tests.tutoring.fake import FakeLLM, solution_tokens
 from tests.tutoring.test_tutor_stream import CORRECT

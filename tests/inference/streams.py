@@ -1,10 +1,11 @@
+"""Helpers for the stream tests: one problem, collect a stream, join its text."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
 from inference.llm import LLMConfig, LLMEvent, stream_chat
-from inference.testing.pytest_plugin import fake_ollama, ollama_target  # noqa: F401 - fixtures
 
 PROBLEM = "Solve for $x$: $3x + 7 = 22$."
 MESSAGES = [{"role": "user", "content": PROBLEM}]

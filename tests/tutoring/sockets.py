@@ -1,3 +1,5 @@
+"""A logged-in student's socket on the app in this process (channels' WebsocketCommunicator)."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -13,7 +15,7 @@ from tutor.asgi import application
 ORIGIN = b"http://127.0.0.1:8000"
 
 
-def _cookie_for(user) -> bytes:
+def cookie_for(user) -> bytes:
     client = Client()
     client.force_login(user)
     return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
@@ -21,7 +23,7 @@ def _cookie_for(user) -> bytes:
 
 @asynccontextmanager
 async def socket_for(user, *, origin: bytes = ORIGIN) -> AsyncIterator[WebsocketCommunicator]:
-    cookie = await sync_to_async(_cookie_for)(user)
+    cookie = await sync_to_async(cookie_for)(user)
     ws = WebsocketCommunicator(
         application,
         "/ws/tutor/",
@@ -33,6 +35,3 @@ async def socket_for(user, *, origin: bytes = ORIGIN) -> AsyncIterator[Websocket
         yield ws
     finally:
         await ws.disconnect()
-
-
-from tests.tutoring.fake import fake_llm  # noqa: E402, F401 - a fixture for every tutoring test

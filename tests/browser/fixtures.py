@@ -1,4 +1,7 @@
-"""A real server process and Debian's chromium driven by Playwright."""
+"""A real server process and Debian's chromium driven by Playwright.
+
+Fixtures (registered for every test through `pytest_plugins` in tests/conftest.py): `app_server`,
+`site_url`, `browser`, `page`. Helpers to import: `AppServer`, `log_in`, `screenshot`."""
 
 from __future__ import annotations
 
@@ -16,10 +19,7 @@ from django.conf import settings
 from django.db import connection
 
 from tests.conftest import REQUIRE_SERVICES
-from tests.tutoring.fake import (
-    FakeLLM,
-    fake_llm,  # noqa: F401 - fixture
-)
+from tests.tutoring.fake import FakeLLM
 from tutor.commands import uvicorn_command
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,7 +37,7 @@ class AppServer:
     """The app under uvicorn in a child process, on the test database; can be killed and started
     again on the same port (a crash and restart of the web server)."""
 
-    def __init__(self, fake_llm: FakeLLM, log_path: Path, extra_env: dict[str, str] | None = None) -> None:  # noqa: F811
+    def __init__(self, fake_llm: FakeLLM, log_path: Path, extra_env: dict[str, str] | None = None) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
@@ -98,7 +98,7 @@ class AppServer:
 
 
 @pytest.fixture
-def app_server(transactional_db: None, fake_llm: FakeLLM, tmp_path: Path) -> Iterator[AppServer]:  # noqa: F811
+def app_server(transactional_db: None, fake_llm: FakeLLM, tmp_path: Path) -> Iterator[AppServer]:
     server = AppServer(fake_llm, tmp_path / "server.log")
     server.start()
     try:
