@@ -17,7 +17,7 @@ import contextlib
 import functools
 import random
 import ssl
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -77,7 +77,7 @@ def _usage(part: ollama.ChatResponse) -> dict[str, float | int]:
     }
 
 
-async def stream_chat(config: LLMConfig, messages: Sequence[Message]) -> AsyncIterator[LLMEvent]:
+async def stream_chat(config: LLMConfig, messages: Sequence[Message]) -> AsyncGenerator[LLMEvent, None]:
     """One streamed chat, as content / thinking events and a final done event.
 
     Use it under `contextlib.aclosing(...)` (or let a cancelled task unwind through it): leaving the
@@ -149,7 +149,7 @@ class RetryPolicy:
 
 async def stream_chat_with_retry(
     config: LLMConfig, messages: Sequence[Message], *, policy: RetryPolicy | None = None
-) -> AsyncIterator[LLMEvent]:
+) -> AsyncGenerator[LLMEvent, None]:
     """`stream_chat`, retrying `policy.retry_on` errors, but only before anything was yielded.
 
     Once a token has reached the caller a retry would repeat it, so later failures propagate.

@@ -122,7 +122,7 @@ def tutor_ask(*, user: User, session: TutoringSession, mode: str, request_id: st
         Message.Mode.SOLUTION: "Show me a worked solution.",
         Message.Mode.HINT: "Can I have a hint?",
         Message.Mode.FEEDBACK: text,
-    }[mode]
+    }[Message.Mode(mode)]
     with transaction.atomic():
         # One ask per student at a time, in every web process: the student's row is locked while
         # the limits are checked and the reply is created, so two asks can't both see "none

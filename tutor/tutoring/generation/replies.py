@@ -16,12 +16,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 
 from inference.checker import Verdict, acheck_model_output
-from inference.llm import CheckerFeedback, LLMConfig, LLMError, build_messages, stream_chat_with_retry
+from inference.llm import CheckerFeedback, LLMConfig, LLMError, Mode, build_messages, stream_chat_with_retry
 
 from .. import events, leaks
 from ..db import db_call
@@ -87,7 +87,7 @@ async def reply_run(reply: Reply) -> None:
 
 def _llm_messages(reply: Reply, feedback: CheckerFeedback | None) -> list[dict[str, str]]:
     return build_messages(
-        mode=reply.mode,
+        mode=cast(Mode, reply.mode),
         problem_statement=reply.problem.statement,
         history=reply.history,
         student_attempt=reply.student_text or None,

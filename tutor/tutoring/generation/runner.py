@@ -110,9 +110,9 @@ def _load(message_id: int) -> tuple[Message, TutoringSession, list[dict[str, str
     message = Message.objects.select_related("session__problem__problem_set", "reply_to").get(pk=message_id)
     session = message.session
     history = []
-    earlier = session.messages.filter(
-        created_at__lt=message.created_at, status=Message.Status.COMPLETE
-    ).exclude(pk=message.reply_to_id)
+    earlier = session.messages.filter(created_at__lt=message.created_at, status=Message.Status.COMPLETE)
+    if message.reply_to_id is not None:
+        earlier = earlier.exclude(pk=message.reply_to_id)
     for turn in earlier.order_by("-created_at")[:HISTORY_TURNS][::-1]:
         if turn.content:
             history.append(
