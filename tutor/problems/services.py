@@ -135,22 +135,27 @@ def problem_set_import(
     """Read, check and save a problem set. Nothing is saved if anything is wrong.
 
     A set with the same key as one of the owner's sets updates it; problems are matched by key.
+    For import jobs and the command: it waits for a free reader (see problem_set_upload for the web).
     """
     if not owner.is_teacher:
         raise Forbidden("Only teachers can upload problem sets.")
-    result, spec = problem_set_read(filename=filename, data=data, dry_run=dry_run)
+    result, spec = problem_set_read(filename=filename, data=data, dry_run=dry_run, patient=True)
     if spec is None:
         return result
     return problem_set_save(owner=owner, spec=spec, result=result, progress=progress)
 
 
 def problem_set_read(
-    *, filename: str, data: bytes, dry_run: bool = False
+    *, filename: str, data: bytes, dry_run: bool = False, patient: bool = False
 ) -> tuple[ImportResult, SetSpec | None]:
-    """Read an upload in the bounded child (importers/sandbox.py). No spec if it was refused."""
+    """Read an upload in the bounded child (importers/sandbox.py). No spec if it was refused.
+
+    `patient`: wait for a free reader however long the queue (jobs and the command); a web
+    request waits one read time at most, then gets a 429.
+    """
     result = ImportResult(filename=filename, dry_run=dry_run)
     try:
-        spec = read_upload_bounded(filename, data)
+        spec = read_upload_bounded(filename, data, patient=patient)
     except UploadRefused as exc:
         message = str(exc).removeprefix(f"{filename}: ").removeprefix(f"{filename} ")
         result.errors.append(ImportProblem(exc.where or filename, "", message))

@@ -59,15 +59,19 @@ def _slot(readers: int) -> threading.BoundedSemaphore:
         return _slots
 
 
-def read_upload_bounded(filename: str, data: bytes) -> SetSpec:
+def read_upload_bounded(filename: str, data: bytes, *, patient: bool = False) -> SetSpec:
     """`read_upload` in a killable child. Raises UploadRefused (with the place, when there is one)
-    for a file that is refused, too slow or too big to read; Throttled when every reader slot of
-    this process stayed busy for as long as one read may take."""
+    for a file that is refused, too slow or too big to read.
+
+    At most PROBLEM_UPLOAD_READERS children per process: a web request waits for a turn as long
+    as one read may take, then gets Throttled (a 429); a `patient` caller (an import job, the
+    command) waits its turn, which comes within one read time per reader ahead of it.
+    """
     from tutor.errors import Throttled
 
     seconds, memory_mb, readers = _limits()
     slots = _slot(readers)
-    if not slots.acquire(timeout=seconds):
+    if not slots.acquire(timeout=None if patient else seconds):
         raise Throttled("The server is busy reading other uploads. Try again in a minute.", retry_after=60)
     try:
         return _read_in_child(filename, data, seconds=seconds, memory_mb=memory_mb)
