@@ -105,7 +105,8 @@ def _read_in_child(filename: str, data: bytes, *, seconds: float, memory_mb: int
         out, err = proc.communicate()
     elapsed = time.monotonic() - started
     reached, outcome = filename, None
-    for line in out.splitlines():
+    # Whole lines only: a child killed while writing leaves half of one.
+    for line in out.split(b"\n")[:-1]:
         message = json.loads(line)
         if "at" in message:
             reached = message["at"]
