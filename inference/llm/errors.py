@@ -1,4 +1,5 @@
-"""Typed failures of the Ollama layer, each with a sentence for the student and a hint for the admin.
+"""Typed failures of the Ollama layer, each with a sentence for the student (what to do, no hosts or
+commands) and a hint for the admin (logged and shown in the admin, never to students).
 
 `map_error` is the one place that knows how the official client reports trouble:
 - a non-2xx status is `ollama.ResponseError` with that status (404 model missing, 503 queue full);
@@ -80,7 +81,8 @@ class PromptTooLong(LLMError):
 
 def unavailable(config: LLMConfig, detail: str) -> LLMUnavailable:
     return LLMUnavailable(
-        f"The tutor's language model is not running. Start Ollama at {config.host} (run: ollama serve).",
+        "The tutor isn't available right now. Please try again in a few minutes, "
+        "and tell your teacher if it keeps happening.",
         f"Could not connect to Ollama at {config.host} ({detail}). Start it with `ollama serve`, "
         "or point OLLAMA_HOST at the machine that runs it.",
     )
@@ -88,7 +90,7 @@ def unavailable(config: LLMConfig, detail: str) -> LLMUnavailable:
 
 def model_missing(config: LLMConfig, detail: str) -> LLMModelMissing:
     return LLMModelMissing(
-        f"The tutor's model {config.model} is not installed. Ask your teacher to run: ollama pull {config.model}",
+        "The tutor isn't set up for this problem set yet. Please tell your teacher.",
         f"Ollama at {config.host} does not have {config.model!r} ({detail}). "
         f"Run `ollama pull {config.model}` on that machine.",
     )

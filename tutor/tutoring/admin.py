@@ -17,6 +17,8 @@ class MessageInline(admin.StackedInline):
         "final_answer",
         "verification",
         "thinking",
+        "error_code",
+        "error_message",
         "usage",
         "created_at",
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -29,6 +30,7 @@ from ..models import CachedSolution, Flag, Message, Verification
 from . import claims, records
 from .streaming import Attempt, GenerationStopped, Streamer, stream_once
 
+logger = logging.getLogger(__name__)
 VERIFIED_REASONS = {
     Message.Verification.VERIFIED_BY_SUBSTITUTION: "Checked by putting the answer back into the problem.",
     Message.Verification.VERIFIED: "Checked against the answer key by a computer algebra system.",
@@ -111,7 +113,7 @@ async def _model_attempt(
     except GenerationStopped:
         raise asyncio.CancelledError from None
     except LLMError as exc:
-        await reply_failed(reply.log, code=exc.code, text=exc.user_message, partial=streamer)
+        await reply_failed(reply.log, exc, partial=streamer)
         return None
     _add_usage(reply.usage, attempt.usage)
     await db_call(Message.objects.filter(pk=reply.message_id).update)(generation_attempts=try_number)
@@ -249,7 +251,7 @@ async def _stream_hint_draft(reply: Reply, *, try_number: int) -> HintDraft:
     except GenerationStopped:
         raise asyncio.CancelledError from None
     except LLMError as exc:
-        await reply_failed(reply.log, code=exc.code, text=exc.user_message, partial=None)
+        await reply_failed(reply.log, exc, partial=None)
         raise HintFailed from exc
     if draft.leak is None:
         rest = buffer.flush()
@@ -413,17 +415,20 @@ def _content_from_events(message_id: int) -> str:
     return events.replay_state(message_id=message_id)[0]
 
 
-async def reply_failed(log: events.EventLog, *, code: str, text: str, partial: Streamer | None) -> None:
+async def reply_failed(log: events.EventLog, error: LLMError, *, partial: Streamer | None) -> None:
+    """The student reads a sentence that says what to do; the admin's detail (host, command) goes
+    to the log and to the message's error_message, which the admin shows."""
+    logger.warning("reply %s failed: %s: %s", log.message_id, error.code, error.admin_hint)
     if partial is not None:
         await partial.flush()
-    await log.emit([events.error(code, text), events.done("error", usage={})])
+    await log.emit([events.error(error.code, error.user_message), events.done("error", usage={})])
     content = await db_call(_content_from_events)(log.message_id)
     await claims.finish(
         log.message_id,
         next_seq=log.next_seq,
         status=Message.Status.ERROR,
-        error_code=code,
-        error_message=text,
+        error_code=error.code,
+        error_message=error.admin_hint,
         content=content,
     )
 
