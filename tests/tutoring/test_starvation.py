@@ -47,6 +47,7 @@ NO_LIMITS = {
 
 
 def slow_answer(n: int) -> str:
+    # Ours: docs/checker.md lists "\\int of hard integrands" among inputs that end as a timeout.
     return rf"\int e^{{x^{{{7 + n}}}}}\sin(x^{{{5 + n % 3}}})\,dx"
 
 
@@ -217,6 +218,27 @@ async def test_a_student_whose_answers_keep_running_into_the_limit_is_paused(
         await classmate.aclose()
 
 
+async def test_the_preview_after_the_limit_is_refused_with_a_sentence_on_any_database(
+    async_client, personas: Personas, settings
+) -> None:
+    # In-process, so it also runs on SQLite (the embedded default); the page test below shows it.
+    settings.TUTOR_PREVIEWS_PER_MINUTE = 2
+    _wait_for_a_fresh_minute()
+    await async_client.aforce_login(personas.student)
+    url = f"/problems/{personas.problem.pk}/preview"
+    for answer in ("1/2", "3/4"):
+        response = await async_client.post(url, {"answer": answer}, content_type="application/json")
+        assert response.status_code == 200 and response.json()["ok"]
+    refused = await async_client.post(url, {"answer": "4/2"}, content_type="application/json")
+    assert refused.status_code == 429
+    assert refused.json()["error"].startswith("You're typing faster than we can show previews.")
+    assert int(refused.headers["Retry-After"]) >= 1
+    # The limit is the student's own: a classmate previews as usual.
+    await async_client.aforce_login(personas.classmate)
+    other = await async_client.post(url, {"answer": "4/2"}, content_type="application/json")
+    assert other.status_code == 200
+
+
 @pytest.fixture
 def throttled_server(transactional_db: None, fake_llm: FakeLLM, tmp_path: Path):
     env = {"TUTOR_PREVIEWS_PER_MINUTE": "3", "TUTOR_ATTEMPTS_PER_MINUTE": "2"}
@@ -260,24 +282,3 @@ def test_the_page_says_when_previews_and_attempts_are_over_the_limit(
     page.wait_for_selector(".result-refused")
     assert "a lot of answers in one minute" in page.locator("#answer-result").inner_text()
     assert page.locator("#attempt-count").inner_text() == "2", "the refused answer cost no attempt"
-
-
-async def test_the_preview_after_the_limit_is_refused_with_a_sentence_on_any_database(
-    async_client, personas: Personas, settings
-) -> None:
-    # In-process, so it also runs on SQLite (the embedded default); the page test above shows it.
-    settings.TUTOR_PREVIEWS_PER_MINUTE = 2
-    _wait_for_a_fresh_minute()
-    await async_client.aforce_login(personas.student)
-    url = f"/problems/{personas.problem.pk}/preview"
-    for answer in ("1/2", "3/4"):
-        response = await async_client.post(url, {"answer": answer}, content_type="application/json")
-        assert response.status_code == 200 and response.json()["ok"]
-    refused = await async_client.post(url, {"answer": "4/2"}, content_type="application/json")
-    assert refused.status_code == 429
-    assert refused.json()["error"].startswith("You're typing faster than we can show previews.")
-    assert int(refused.headers["Retry-After"]) >= 1
-    # The limit is the student's own: a classmate previews as usual.
-    await async_client.aforce_login(personas.classmate)
-    other = await async_client.post(url, {"answer": "4/2"}, content_type="application/json")
-    assert other.status_code == 200
