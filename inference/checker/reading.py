@@ -618,6 +618,6 @@ def _guard_latex_powers(text: str) -> None:
     if re.search(r"\^[^!]*[)}]\s*!", text):
         # (10^{100})!: latex2sympy computes the factorial while it parses.
         raise ReadError(f"I can only check factorials of whole numbers up to {MAX_FACTORIAL}.")
-    for match in re.finditer(r"(\d+)\s*!", text):
-        if int(match.group(1)[:6]) > MAX_FACTORIAL:
+    for match in re.finditer(r"(\d*\.?\d+(?:[eE][-+]?\d+)?)\s*!", text):
+        if float(match.group(1)[:12]) > MAX_FACTORIAL or "e" in match.group(1).lower():
             raise ReadError(f"I can only check factorials of whole numbers up to {MAX_FACTORIAL}.")

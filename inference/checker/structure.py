@@ -172,7 +172,48 @@ def read(text: str, *, answer_type: str | None = None, units: str | None = None)
         result.obj = result.obj / 100
     if degrees:
         result.obj = result.obj * sp.pi / 180
+    _check_well_formed(result)
     return result
+
+
+# About 2 000 decimal digits: more than any answer needs, and printing more can stall a worker.
+_MAX_BITS = 6700
+_CONTAINERS = (sp.Tuple, sp.Set, sp.Rel, sp.logic.boolalg.BooleanFunction, sp.logic.boolalg.BooleanAtom)
+
+
+def _check_well_formed(result: Read) -> None:
+    """Refuse what reads but means nothing (a factorial of a pair, (1, 2)^2) or can't be computed."""
+    obj = result.obj
+    if not isinstance(obj, sp.Basic) or isinstance(obj, sp.MatrixBase):
+        return
+    for node in sp.preorder_traversal(obj):
+        if isinstance(node, sp.Expr) and not isinstance(node, sp.Tuple):
+            if any(isinstance(arg, _CONTAINERS) for arg in node.args):
+                raise ReadError("A list, set or comparison can't be used inside a calculation.")
+        if isinstance(node, sp.Rational) and max(abs(node.p).bit_length(), node.q.bit_length()) > _MAX_BITS:
+            raise ReadError("That number is too large to check.")
+    numbers = [obj] if result.kind in ("number", "quantity") else list(_elements(obj))
+    for number in numbers:
+        if not isinstance(number, sp.Expr) or number.free_symbols or number.is_infinite:
+            continue
+        try:
+            value = complex(sp.N(number, 20))
+        except (TypeError, ValueError, OverflowError, ZeroDivisionError) as exc:
+            raise ReadError("That value can't be worked out as a number.") from exc
+        if value != value or abs(value) == float("inf"):
+            raise ReadError("That value can't be worked out as a number.")
+
+
+def _elements(obj: Any) -> Any:
+    """The values inside sets, lists, intervals and matrices (not inside expressions)."""
+    if isinstance(obj, sp.Tuple | sp.FiniteSet | sp.Union | sp.Intersection):
+        for arg in obj.args:
+            yield from _elements(arg)
+    elif isinstance(obj, sp.Interval):
+        yield obj.start
+        yield obj.end
+    elif isinstance(obj, sp.Expr):
+        yield obj
 
 
 def _depth_at(text: str, index: int) -> int:
@@ -224,6 +265,7 @@ def _is_value(obj: Any) -> bool:
 
 
 _MEANINGLESS = (
+    OverflowError,
     TypeError,
     AttributeError,
     ValueError,
