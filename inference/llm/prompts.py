@@ -1,4 +1,4 @@
-"""Prompts for phi4 in the tutor's three modes: solution, hint and feedback.
+"""Prompts for phi4 in the tutor's modes: solution, hint, feedback and question (a follow-up).
 
 Rules the code below enforces, not just the wording:
 - the answer key is never a parameter here, so no prompt can contain it; the checker compares the
@@ -18,8 +18,8 @@ from typing import Any, Literal
 from .config import LLMConfig
 from .tokens import fit_messages
 
-Mode = Literal["solution", "hint", "feedback"]
-MODES: tuple[Mode, ...] = ("solution", "hint", "feedback")
+Mode = Literal["solution", "hint", "feedback", "question"]
+MODES: tuple[Mode, ...] = ("solution", "hint", "feedback", "question")
 
 STUDENT_OPEN = "<student_text>"
 STUDENT_CLOSE = "</student_text>"
@@ -60,6 +60,14 @@ SYSTEM_PROMPTS: dict[Mode, str] = {
         "helps the student fix it themselves. Do not write the correct final answer and never use "
         "\\boxed."
     ),
+    "question": (
+        f"{_COMMON}\n\n"
+        "Task: answer the student's question about this problem or about what you said earlier in "
+        "this conversation (a \"why?\" question, a step they didn't follow, a word they don't know). "
+        "Explain the idea in a few short sentences, with a small example if it helps. "
+        "Never give the final answer of the problem, in any form, and never use \\boxed: if the "
+        "question asks for it, explain how they could find it themselves instead."
+    ),
 }
 
 # When a teacher allows it, feedback may close with the answer, still unboxed: the checker only
@@ -78,6 +86,14 @@ _REQUESTS: dict[Mode, str] = {
     "solution": "Please show me a complete worked solution to the problem.",
     "hint": "Please give me a hint for my next step, without telling me the answer.",
     "feedback": "Here is my attempt. What is right, and where does it go wrong?",
+    "question": "I have a question.",
+}
+# How the student's own text is introduced after the request, per mode.
+_STUDENT_TEXT_LABEL: dict[Mode, str] = {
+    "solution": "My attempt:",
+    "hint": "My attempt:",
+    "feedback": "My attempt:",
+    "question": "My question:",
 }
 
 
@@ -135,8 +151,8 @@ def build_messages(
         raise ValueError("checker_feedback is only for solution mode: it could lead a hint to the answer")
     if allow_final_answer and mode != "feedback":
         raise ValueError("allow_final_answer only applies to feedback mode")
-    if mode == "feedback" and not (student_attempt and student_attempt.strip()):
-        raise ValueError("feedback mode needs the student's attempt")
+    if mode in ("feedback", "question") and not (student_attempt and student_attempt.strip()):
+        raise ValueError(f"{mode} mode needs the student's text")
 
     system_text = SYSTEM_PROMPTS[mode]
     if allow_final_answer:
@@ -150,7 +166,7 @@ def build_messages(
 
     request = _REQUESTS[mode]
     if student_attempt:
-        request = f"{request}\n\nMy attempt:\n{quote_student(student_attempt)}"
+        request = f"{request}\n\n{_STUDENT_TEXT_LABEL[mode]}\n{quote_student(student_attempt)}"
     tail: list[dict[str, Any]] = [{"role": "user", "content": request}]
     if checker_feedback is not None:
         tail.append({"role": "user", "content": retry_instruction(checker_feedback)})

@@ -216,7 +216,7 @@
       item.className = "bubble bubble-" + role;
       var who = document.createElement("div");
       who.className = "who";
-      who.textContent = role === "student" ? "You" : (mode === "hint" ? "Tutor · hint" : mode === "feedback" ? "Tutor · feedback" : "Tutor");
+      who.textContent = role === "student" ? "You" : (mode === "hint" ? "Tutor · hint" : mode === "feedback" ? "Tutor · feedback" : mode === "question" ? "Tutor · answer" : "Tutor");
       item.appendChild(who);
       chat.appendChild(item);
       return item;
@@ -244,7 +244,7 @@
       item.appendChild(body);
       item.appendChild(status);
       item.appendChild(badge);
-      messages[id] = { id: id, seq: -1, text: "", thinking: "", el: item, body: body, status: status, badge: badge,
+      messages[id] = { id: id, mode: mode, seq: -1, text: "", thinking: "", el: item, body: body, status: status, badge: badge,
                        thinkingEl: thinking, thinkingBody: thinkingBody, done: false };
       return messages[id];
     }
@@ -298,6 +298,35 @@
       state.el.appendChild(button);
     }
 
+    function addStoppedActions(state) {
+      // After Stop (or a cut-off): carry the worked solution on from where it stopped, or start again.
+      if (state.stoppedActions || (state.mode !== "solution" && state.mode !== "hint")) return;
+      var actions = document.createElement("div");
+      actions.className = "stopped-actions";
+      if (state.mode === "solution") {
+        var carryOn = document.createElement("button");
+        carryOn.type = "button";
+        carryOn.className = "button";
+        carryOn.textContent = "Continue";
+        carryOn.addEventListener("click", function () {
+          actions.hidden = true;
+          ask("solution", "", { continue_from: state.id });
+        });
+        actions.appendChild(carryOn);
+      }
+      var again = document.createElement("button");
+      again.type = "button";
+      again.className = "button";
+      again.textContent = "Start again";
+      again.addEventListener("click", function () {
+        actions.hidden = true;
+        ask(state.mode);
+      });
+      actions.appendChild(again);
+      state.stoppedActions = actions;
+      state.el.appendChild(actions);
+    }
+
     function setRunning(id) {
       running = id;
       stopButton.hidden = id === null;
@@ -347,6 +376,7 @@
           else if (frame.status !== "error") state.status.textContent = "";
           scheduleRender(state);
           if (frame.status === "complete") addReportButton(state);
+          if (frame.status === "stopped" || frame.status === "cut_off") addStoppedActions(state);
           if (running === frame.message_id) setRunning(null);
           break;
       }
@@ -376,6 +406,8 @@
           showBadge(state, m.verification, m.verification === "unverified" ? "The checker could not confirm this answer." : "Checked by a computer algebra system.", m.final_answer);
         }
         if (m.status === "error") state.status.textContent = "This answer stopped with an error.";
+        if (m.status === "stopped") state.status.textContent = "Stopped.";
+        if (m.status === "stopped" || m.status === "cut_off") addStoppedActions(state);
         if (m.status === "complete") addReportButton(state);
         scheduleRender(state);
         if (active) {
@@ -403,8 +435,10 @@
         var frame = JSON.parse(event.data);
         if (frame.type === "session") showTranscript(frame.messages);
         else if (frame.type === "accepted") {
-          tutorState(frame.message_id, frame.mode);
+          var reply = tutorState(frame.message_id, frame.mode);
           setRunning(frame.message_id);
+          // The new reply is where the student should look next.
+          reply.el.scrollIntoView({ block: "nearest" });
         } else if (frame.type === "error" && frame.message_id === undefined) {
           var note = document.createElement("li");
           note.className = "bubble bubble-notice";
@@ -423,15 +457,17 @@
       });
     }
 
-    function ask(mode, text) {
+    function ask(mode, text, extra) {
       if (running !== null) return;
       var who = bubble("student", mode);
       var body = document.createElement("div");
       body.className = "body";
-      body.textContent = text || (mode === "hint" ? "Can I have a hint?" : "Show me a worked solution.");
+      body.textContent = text || (extra && extra.continue_from ? "Please carry on." : mode === "hint" ? "Can I have a hint?" : "Show me a worked solution.");
       who.appendChild(body);
       var id = window.crypto && window.crypto.randomUUID ? window.crypto.randomUUID() : String(Date.now()) + Math.random();
-      send({ type: "ask", mode: mode, request_id: id, text: text || "" });
+      var frame = { type: "ask", mode: mode, request_id: id, text: text || "" };
+      if (extra && extra.continue_from) frame.continue_from = extra.continue_from;
+      send(frame);
     }
 
     for (var i = 0; i < askButtons.length; i++) {
@@ -448,6 +484,15 @@
       if (!text) return;
       ask("feedback", text);
       feedbackInput.value = "";
+    });
+    var questionForm = document.getElementById("question-form");
+    var questionInput = document.getElementById("question-input");
+    questionForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var text = questionInput.value.trim();
+      if (!text) return;
+      ask("question", text);
+      questionInput.value = "";
     });
     connect();
   }

@@ -154,6 +154,9 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
             mode=str(content.get("mode", "")),
             request_id=str(content.get("request_id", "")),
             text=str(content.get("text", "") or ""),
+            continue_from=content.get("continue_from")
+            if isinstance(content.get("continue_from"), int)
+            else None,
         )
         self.follower.expect(ask.tutor_message_id)
         await self.send_json(

@@ -23,7 +23,7 @@ from .models import JOB_STATUSES, Message, TutoringSession
 
 MAX_QUESTION_CHARS = 4000
 ACTIVE_STATUSES = (Message.Status.QUEUED, Message.Status.STREAMING, Message.Status.VERIFYING)
-HINT_LIKE_MODES = (Message.Mode.HINT, Message.Mode.FEEDBACK)
+HINT_LIKE_MODES = (Message.Mode.HINT, Message.Mode.FEEDBACK, Message.Mode.QUESTION)
 
 
 class TutorError(ApplicationError):
@@ -96,8 +96,19 @@ def _check_limits(*, user: User) -> None:
         )
 
 
-def tutor_ask(*, user: User, session: TutoringSession, mode: str, request_id: str, text: str = "") -> Ask:
-    """Create the student's turn and the tutor's (queued) reply. Idempotent on request_id."""
+def tutor_ask(
+    *,
+    user: User,
+    session: TutoringSession,
+    mode: str,
+    request_id: str,
+    text: str = "",
+    continue_from: int | None = None,
+) -> Ask:
+    """Create the student's turn and the tutor's (queued) reply. Idempotent on request_id.
+
+    `continue_from`: a worked solution the student stopped; the new reply starts with its text and
+    carries it on ("Continue" on the page)."""
     try:
         request_uuid = uuid.UUID(str(request_id))
     except ValueError as exc:
@@ -107,13 +118,25 @@ def tutor_ask(*, user: User, session: TutoringSession, mode: str, request_id: st
         if existing.session_id != session.pk:
             raise TutorError("bad_frame", "That request_id belongs to another session.")
         return Ask(student_message_id=existing.reply_to_id, tutor_message_id=existing.pk, created=False)
-    if mode not in (Message.Mode.SOLUTION, Message.Mode.HINT, Message.Mode.FEEDBACK):
-        raise TutorError("bad_frame", "Ask for a solution, a hint or feedback.")
+    if mode not in Message.Mode.values:
+        raise TutorError("bad_frame", "Ask for a solution, a hint, feedback or a question.")
     text = (text or "").strip()
     if len(text) > MAX_QUESTION_CHARS:
         raise TutorError("too_long", f"Please keep your message under {MAX_QUESTION_CHARS} characters.")
     if mode == Message.Mode.FEEDBACK and not text:
         raise TutorError("bad_frame", "Type your working or answer so the tutor can give feedback.")
+    if mode == Message.Mode.QUESTION and not text:
+        raise TutorError("bad_frame", "Type your question for the tutor.")
+    stopped = None
+    if continue_from is not None:
+        stopped = session.messages.filter(
+            pk=continue_from,
+            role=Message.Role.TUTOR,
+            mode=Message.Mode.SOLUTION,
+            status__in=(Message.Status.STOPPED, Message.Status.CUT_OFF),
+        ).first()
+        if stopped is None or mode != Message.Mode.SOLUTION:
+            raise TutorError("bad_frame", "Only a worked solution you stopped can be continued.")
     if mode == Message.Mode.SOLUTION:
         allowed, why = solution_allowed(session=session)
         if not allowed:
@@ -122,7 +145,10 @@ def tutor_ask(*, user: User, session: TutoringSession, mode: str, request_id: st
         Message.Mode.SOLUTION: "Show me a worked solution.",
         Message.Mode.HINT: "Can I have a hint?",
         Message.Mode.FEEDBACK: text,
+        Message.Mode.QUESTION: text,
     }[Message.Mode(mode)]
+    if stopped is not None:
+        default_text = "Please carry on."
     with transaction.atomic():
         # One ask per student at a time, in every web process: the student's row is locked while
         # the limits are checked and the reply is created, so two asks can't both see "none
@@ -138,6 +164,7 @@ def tutor_ask(*, user: User, session: TutoringSession, mode: str, request_id: st
             mode=mode,
             request_id=request_uuid,
             reply_to=student_message,
+            continued_from=stopped,
             status=Message.Status.QUEUED,
             model_name=session.problem.problem_set.model_name,
         )

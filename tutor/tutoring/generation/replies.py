@@ -54,6 +54,11 @@ class Reply:
     stop: asyncio.Event
     # Whose turn it is in the checker's fair sharing ("user:12").
     owner: str | None = None
+    # Earlier turns in the session (the prompt may hold fewer: then the student is told).
+    history_total: int = 0
+    # Hints and feedback always; a follow-up question until the student may see the answer.
+    gate_leaks: bool = True
+    told_history_trimmed: bool = False
     # Text a job that died had already shown; this job continues it (solutions only).
     shown: str = ""
     usage: dict[str, Any] = field(default_factory=dict)
@@ -64,7 +69,7 @@ class Reply:
 
     @property
     def hint_like(self) -> bool:
-        return self.mode in (Message.Mode.HINT, Message.Mode.FEEDBACK)
+        return self.mode in (Message.Mode.HINT, Message.Mode.FEEDBACK, Message.Mode.QUESTION)
 
     @property
     def max_tries(self) -> int:
@@ -87,8 +92,8 @@ async def reply_run(reply: Reply) -> None:
         await reply_solution(reply)
 
 
-def _llm_messages(reply: Reply, feedback: CheckerFeedback | None) -> list[dict[str, str]]:
-    return build_messages(
+async def _llm_messages(reply: Reply, feedback: CheckerFeedback | None) -> list[dict[str, Any]]:
+    messages = build_messages(
         mode=cast(Mode, reply.mode),
         problem_statement=reply.problem.statement,
         history=reply.history,
@@ -96,6 +101,21 @@ def _llm_messages(reply: Reply, feedback: CheckerFeedback | None) -> list[dict[s
         checker_feedback=feedback,
         config=reply.config,
     )
+    # [system, problem, *history that fitted, request (+ checker feedback)]
+    kept = len(messages) - 3 - (1 if feedback is not None else 0)
+    if kept < reply.history_total and not reply.told_history_trimmed:
+        # Never silent: the student should know the tutor didn't read the whole conversation.
+        reply.told_history_trimmed = True
+        await reply.log.emit(
+            [
+                events.status(
+                    "history_trimmed",
+                    f"This conversation is long, so the tutor only read the last {kept} messages "
+                    "along with the problem.",
+                )
+            ]
+        )
+    return messages
 
 
 # --- one model call -------------------------------------------------------------------------
@@ -105,7 +125,7 @@ async def _model_attempt(
     reply: Reply, streamer: Streamer, *, try_number: int, feedback: CheckerFeedback | None, prefix: str
 ) -> Attempt | None:
     """Stream one draft. None when the model failed (the error is already shown and stored)."""
-    llm_messages = _llm_messages(reply, feedback)
+    llm_messages = await _llm_messages(reply, feedback)
     if prefix:
         llm_messages.append({"role": "assistant", "content": prefix})
     try:
@@ -215,6 +235,10 @@ async def _stream_hint_draft(reply: Reply, *, try_number: int) -> HintDraft:
     buffer = leaks.SentenceBuffer()
 
     async def let_through(sentence: str) -> bool:
+        if not reply.gate_leaks:
+            await reply.log.emit([events.delta(sentence)])
+            draft.sent += sentence
+            return True
         decision = await leaks.check_sentence(
             sentence=sentence, problem=reply.problem, checked=draft.sent, owner=reply.owner
         )
@@ -225,7 +249,7 @@ async def _stream_hint_draft(reply: Reply, *, try_number: int) -> HintDraft:
         draft.sent += sentence
         return True
 
-    llm_messages = _llm_messages(reply, None)
+    llm_messages = await _llm_messages(reply, None)
     try:
         # aclosing: leaving the loop on a leak or Stop closes the HTTP stream to Ollama at once.
         async with contextlib.aclosing(stream_chat_with_retry(reply.config, llm_messages)) as stream:

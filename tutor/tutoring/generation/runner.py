@@ -17,10 +17,12 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from inference.llm import LLMConfig
+from tutor.classroom import selectors
 
 from .. import events
 from ..db import db_call
 from ..models import Message, TutoringSession
+from ..services import HINT_LIKE_MODES
 from . import claims
 from .replies import Reply, reply_run, reply_stopped
 
@@ -76,11 +78,12 @@ async def generation_run(*, message_id: int) -> None:
 
 
 async def _generate(state: JobState, next_seq: int) -> None:
-    message, session, history, student_text = await _load(state.message_id)
+    loaded = await _load(state.message_id)
+    message, session = loaded.message, loaded.session
     problem = session.problem
     config = llm_config_for(problem.problem_set.model_name)
     log = state.log = events.EventLog(session_id=session.pk, message_id=state.message_id, next_seq=next_seq)
-    hint_like = message.mode in (Message.Mode.HINT, Message.Mode.FEEDBACK)
+    hint_like = message.mode in HINT_LIKE_MODES
     # A job taking over from one that died: what the student has already seen stays, and the
     # model is asked to continue it (Ollama continues a final assistant message).
     shown = ""
@@ -89,6 +92,10 @@ async def _generate(state: JobState, next_seq: int) -> None:
     await log.emit([events.start(mode=message.mode, model=config.model, reply_to=message.reply_to_id)])
     if next_seq > 0:
         await log.emit([events.status("resumed", "The tutor was interrupted and is carrying on...")])
+    elif loaded.continues:
+        # "Continue" after Stop: this reply shows the stopped text at once, then carries it on.
+        shown = loaded.continues
+        await log.emit([events.delta(shown)])
     reply = Reply(
         message_id=state.message_id,
         mode=message.mode,
@@ -96,8 +103,10 @@ async def _generate(state: JobState, next_seq: int) -> None:
         problem=problem,
         config=config,
         log=log,
-        history=history,
-        student_text=student_text,
+        history=loaded.history,
+        history_total=loaded.history_total,
+        student_text=loaded.student_text,
+        gate_leaks=loaded.gate_leaks,
         stop=state.stop,
         owner=f"user:{session.student_id}",
         shown=shown,
@@ -105,9 +114,22 @@ async def _generate(state: JobState, next_seq: int) -> None:
     await reply_run(reply)
 
 
+@dataclass
+class Loaded:
+    message: Message
+    session: TutoringSession
+    history: list[dict[str, str]]
+    history_total: int  # earlier turns in the session; more than `history` holds when trimmed
+    student_text: str
+    continues: str  # the stopped text this reply carries on ("" if none)
+    gate_leaks: bool
+
+
 @db_call
-def _load(message_id: int) -> tuple[Message, TutoringSession, list[dict[str, str]], str]:
-    message = Message.objects.select_related("session__problem__problem_set", "reply_to").get(pk=message_id)
+def _load(message_id: int) -> Loaded:
+    message = Message.objects.select_related(
+        "session__problem__problem_set", "reply_to", "continued_from"
+    ).get(pk=message_id)
     session = message.session
     history = []
     earlier = session.messages.filter(created_at__lt=message.created_at, status=Message.Status.COMPLETE)
@@ -121,8 +143,21 @@ def _load(message_id: int) -> tuple[Message, TutoringSession, list[dict[str, str
                     "content": turn.content,
                 }
             )
-    student_text = message.reply_to.content if message.reply_to else ""
-    return message, session, history, student_text
+    # A follow-up question may talk about the answer once the student may see it (solved, or
+    # solutions allowed); until then it goes through the leak gate like a hint.
+    gate_leaks = (
+        message.mode in (Message.Mode.HINT, Message.Mode.FEEDBACK)
+        or not (selectors.solution_policy_for(student=session.student, problem=session.problem)[0])
+    )
+    return Loaded(
+        message=message,
+        session=session,
+        history=history,
+        history_total=earlier.exclude(content="").count(),
+        student_text=message.reply_to.content if message.reply_to else "",
+        continues=message.continued_from.content if message.continued_from else "",
+        gate_leaks=gate_leaks,
+    )
 
 
 async def _listen_for_stop(state: JobState, work: asyncio.Future[None]) -> None:
