@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from tutor.problems.models import Problem, ProblemSet
@@ -16,16 +16,22 @@ def classroom_list_for(*, user: User) -> QuerySet[Classroom]:
     return Classroom.objects.filter(enrollments__student=user)
 
 
+def _open_now() -> Q:
+    """Assignments a student may see: no opening date, or one that has passed (read at each request)."""
+    return Q(opens_at__isnull=True) | Q(opens_at__lte=timezone.now())
+
+
 def assignment_list_for(*, user: User) -> QuerySet[Assignment]:
     if user.is_teacher:
         return Assignment.objects.filter(classroom__teacher=user)
-    return Assignment.objects.filter(classroom__enrollments__student=user)
+    return Assignment.objects.filter(_open_now(), classroom__enrollments__student=user)
 
 
 def problem_set_list_for(*, user: User) -> QuerySet[ProblemSet]:
     if user.is_teacher:
         return ProblemSet.objects.filter(owner=user)
-    return ProblemSet.objects.filter(assignments__classroom__enrollments__student=user).distinct()
+    open_assignments = assignment_list_for(user=user)
+    return ProblemSet.objects.filter(assignments__in=open_assignments).distinct()
 
 
 def problem_list_for(*, user: User) -> QuerySet[Problem]:
@@ -34,11 +40,7 @@ def problem_list_for(*, user: User) -> QuerySet[Problem]:
 
 def assignment_for_student(*, user: User, problem: Problem) -> Assignment | None:
     """The assignment through which a student reaches a problem (the earliest, if several)."""
-    return (
-        Assignment.objects.filter(problem_set=problem.problem_set_id, classroom__enrollments__student=user)
-        .order_by("id")
-        .first()
-    )
+    return assignment_list_for(user=user).filter(problem_set=problem.problem_set_id).order_by("id").first()
 
 
 def solution_policy_for(*, student: User, problem: Problem) -> tuple[bool, str]:
@@ -46,9 +48,7 @@ def solution_policy_for(*, student: User, problem: Problem) -> tuple[bool, str]:
     student this problem: a copy on the session could go stale or NULL and turn "locked" into "open".
     With no assignment it is locked; with several, the strictest wins."""
     assignments = list(
-        Assignment.objects.filter(
-            problem_set=problem.problem_set_id, classroom__enrollments__student=student
-        ).order_by("id")
+        assignment_list_for(user=student).filter(problem_set=problem.problem_set_id).order_by("id")
     )
     if not assignments:
         return False, "This problem isn't part of an assignment right now, so the worked solution is locked."
