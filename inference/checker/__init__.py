@@ -24,14 +24,17 @@ __all__ = [
     "Extraction",
     "Preview",
     "Status",
+    "StepReport",
     "Verdict",
     "acheck_answer",
     "acheck_model_output",
+    "acheck_steps",
     "aextract_final_answer",
     "apreview_answer",
     "averify_by_substitution",
     "check_answer",
     "check_model_output",
+    "check_steps",
     "extract_final_answer",
     "preview_answer",
     "shutdown_pool",
@@ -348,3 +351,86 @@ async def apreview_answer(**kwargs: Any) -> Preview:
 
 async def averify_by_substitution(**kwargs: Any) -> Verdict:
     return await _arun(_substitution_call(**kwargs))
+
+
+# --- step verification (steps.py): every step of a worked solution, not only its last line ------
+
+
+@dataclass(frozen=True)
+class StepReport:
+    """Steps of a worked solution: `steps` holds dicts (index, line, latex, block, status, reason).
+    `checked` = passed + failed; `failed_step` is the 1-based index of the first failed step."""
+
+    steps: tuple[dict[str, Any], ...]
+    checked: int
+    passed: int
+    failed: int
+    unjudged: int
+    failed_step: int | None
+    failed_line: int | None
+    reason: str
+    timed_out: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.failed_step is None
+
+    def frame(self) -> dict[str, Any]:
+        """What the verification frame says about the steps (docs/websocket-protocol.md)."""
+        return {
+            "checked": self.checked,
+            "passed": self.passed,
+            "unjudged": self.unjudged,
+            "failed_step": self.failed_step,
+            "reason": self.reason,
+            "failed_latex": next((s["latex"] for s in self.steps if s["index"] == self.failed_step), ""),
+            "failed_block": next((s["block"] for s in self.steps if s["index"] == self.failed_step), ""),
+            "failed_line": self.failed_line,
+        }
+
+
+def steps_timeout() -> float:
+    """The whole job's wall clock: the per-step bound is CHECKER_STEP_TIMEOUT inside it."""
+    return _env_number("CHECKER_STEPS_TIMEOUT", 8.0)
+
+
+def _steps_report(result: dict[str, Any]) -> StepReport:
+    _reported(result)
+    if "steps" not in result:  # the whole job timed out or crashed: nothing judged
+        return StepReport((), 0, 0, 0, 0, None, None, "", timed_out=result.get("status") == "timeout")
+    return StepReport(
+        steps=tuple(result["steps"]),
+        checked=int(result["checked"]),
+        passed=int(result["passed"]),
+        failed=int(result["failed"]),
+        unjudged=int(result["unjudged"]),
+        failed_step=result.get("failed_step"),
+        failed_line=result.get("failed_line"),
+        reason=str(result.get("reason", "")),
+    )
+
+
+def _steps_call(
+    *, problem: str, text: str, source: str = "model", owner: str | None = None
+) -> tuple[dict[str, Any], dict[str, Any], Any]:
+    total = steps_timeout()
+    job = {
+        "kind": "steps",
+        "problem": problem,
+        "text": text,
+        "source": source,
+        "step_seconds": _env_number("CHECKER_STEP_TIMEOUT", 1.5),
+        # The job stops judging a little before the pool's clock so it answers with what it has.
+        "total_seconds": max(0.2, total - 0.5),
+    }
+    lane = TUTOR if source == "model" else ANSWERS
+    return job, {"owner": owner, "lane": lane, "timeout": total, "use_cache": False}, _steps_report
+
+
+def check_steps(*, problem: str, text: str, source: str = "model", owner: str | None = None) -> StepReport:
+    """Judge each step of a worked solution (`source`: "model" Markdown, or "student" lines)."""
+    return _run(_steps_call(problem=problem, text=text, source=source, owner=owner))
+
+
+async def acheck_steps(**kwargs: Any) -> StepReport:
+    return await _arun(_steps_call(**kwargs))

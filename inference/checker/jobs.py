@@ -198,6 +198,10 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
             result = extract_job(job["text"])
         elif kind == "substitute":
             result = substitute(job["problem"], job["answer"])
+        elif kind == "steps":
+            from .steps import run_job as steps_job
+
+            result = steps_job(job)
         elif kind == "ping":
             result = {"pong": True}
         elif kind == "crash":
