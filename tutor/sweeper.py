@@ -16,7 +16,8 @@ row was committed), younger than `TUTOR_SWEEP_MAX_AGE_SECONDS`, and not in any b
 held unacknowledged by a worker (for an answer whose job died, a copy held unacknowledged is the
 dead worker's and doesn't count: Redis would give it out again only after the visibility timeout).
 A task queued twice is harmless: each claims its row with a conditional UPDATE and a second copy
-ends there; an answer taken over continues the text already shown. One worker sweeps at a time (a Redis lock), so
+ends there; an answer taken over continues the text already shown. One worker sweeps at a time
+(a Redis lock held while it reads the broker and queues), so the next one finds what it queued and
 several workers don't queue the same row together.
 
 No beat process: a thread per worker, started when the worker is ready (tutor/celery.py).
@@ -51,6 +52,7 @@ SWEEP_MAX_AGE_SECONDS = env_int("TUTOR_SWEEP_MAX_AGE_SECONDS", 24 * 3600, minimu
 # At most this many rows of each kind are queued again per sweep; the next sweep takes the rest.
 SWEEP_BATCH = 500
 LOCK_KEY = "tutor:sweeper"
+LOCK_SECONDS = 120
 
 GENERATE_REPLY = "tutor.tutoring.tasks.generate_reply"
 RUN_IMPORT_JOB = "tutor.problems.tasks.run_import_job"
@@ -216,11 +218,12 @@ def queued_work_sweep(
     *,
     grace_seconds: int = SWEEP_GRACE_SECONDS,
     max_age_seconds: int = SWEEP_MAX_AGE_SECONDS,
-    lock_seconds: int | None = None,
+    exclusive: bool = False,
 ) -> Orphans:
     """Queue again every waiting row the broker doesn't know. Returns what was queued.
 
-    With `lock_seconds`, sweeps only if no other worker swept in that time."""
+    `exclusive`: skip this sweep if another worker is sweeping. The lock is held while reading the
+    broker and queueing, so a worker that sweeps next sees what this one queued and leaves it."""
     from tutor.celery import app
 
     now = timezone.now()
@@ -229,26 +232,33 @@ def queued_work_sweep(
     if not any(waiting.values()):
         return Orphans(by_task={})
     with app.connection_for_read() as connection:
-        channel = connection.default_channel
-        if lock_seconds and not channel.client.set(LOCK_KEY, "1", nx=True, ex=lock_seconds):
+        client = connection.default_channel.client
+        # Expires by itself if its holder dies mid-sweep.
+        lock = client.lock(LOCK_KEY, timeout=LOCK_SECONDS)
+        if exclusive and not lock.acquire(blocking=False):
             return Orphans(by_task={})
-        known = broker_tasks(channel=channel)
-    orphans = Orphans(
-        by_task={
-            task: [row.pk for row in rows if not known.knows(task, row)] for task, rows in waiting.items()
-        }
-    )
-    for task, ids in orphans.by_task.items():
-        for pk in ids:
-            _enqueue(task, pk)
-        if ids:
-            logger.warning(
-                "sweeper: %s for %d row(s) waiting in the database with no task a live worker will "
-                "run (Redis lost it, or its worker died); queued again: %s",
-                task,
-                len(ids),
-                _short(ids),
+        try:
+            known = broker_tasks(channel=connection.default_channel)
+            orphans = Orphans(
+                by_task={
+                    task: [row.pk for row in rows if not known.knows(task, row)]
+                    for task, rows in waiting.items()
+                }
             )
+            for task, ids in orphans.by_task.items():
+                for pk in ids:
+                    _enqueue(task, pk)
+                if ids:
+                    logger.warning(
+                        "sweeper: %s for %d row(s) waiting in the database with no task a live "
+                        "worker will run (Redis lost it, or its worker died); queued again: %s",
+                        task,
+                        len(ids),
+                        _short(ids),
+                    )
+        finally:
+            if exclusive:
+                lock.release()
     return orphans
 
 
@@ -275,7 +285,7 @@ class Sweeper:
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             try:
-                queued_work_sweep(lock_seconds=max(1, int(self.interval) - 1))
+                queued_work_sweep(exclusive=True)
             except Exception:
                 # Redis or PostgreSQL down: say so and look again next time; the worker goes on.
                 logger.exception(
