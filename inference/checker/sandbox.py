@@ -378,12 +378,12 @@ class CheckerPool:
                     with lane.cond:
                         lane.finished(item.owner, 0.0, False, self.slow_window)
                     continue
-                worker = self._run_one(worker, lane, item)
-                if worker is None:
+                following = self._run_one(worker, lane, item)
+                if following is None:  # shut down; the worker is already stopped
                     return
+                worker = following
         finally:
-            if worker is not None:
-                self._retire(worker)
+            self._retire(worker)
 
     def _run_one(self, worker: _Worker, lane: _Lane, item: _Job) -> _Worker | None:
         """Run one job; returns the worker for the next one (a spare if this one was killed)."""

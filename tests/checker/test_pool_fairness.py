@@ -49,6 +49,9 @@ def flood() -> Iterator[dict[str, int]]:
                 counts["sent"] += 1
                 counts["timeouts"] += "too big" in result.message
 
+    # Both lanes warm, as the web server's warm_up() leaves them before the first request.
+    assert check_model_output(gold="1", text="$\\boxed{1}$").equivalent
+    assert preview_answer(answer="1").ok
     threads = [threading.Thread(target=flooder, args=(i,), daemon=True) for i in range(FLOODERS)]
     for thread in threads:
         thread.start()

@@ -12,11 +12,14 @@ import json
 
 from asgiref.sync import sync_to_async
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_POST
 
 from tutor.classroom import selectors
+from tutor.classroom.models import User
+from tutor.problems.models import Problem
 
 from . import attempts
 
@@ -31,14 +34,21 @@ def _answer_from(request: HttpRequest) -> str:
     return request.POST.get("answer", "")
 
 
-def _student_problem(user, pk: int):
+def _student_problem(user: User, pk: int) -> Problem:
     return get_object_or_404(selectors.problem_list_for(user=user), pk=pk)
+
+
+async def _signed_in(request: HttpRequest) -> User:
+    user = await request.auser()
+    if not isinstance(user, User):  # login_required lets only signed-in users through
+        raise PermissionDenied
+    return user
 
 
 @login_required
 @require_POST
 async def answer_preview(request: HttpRequest, pk: int) -> JsonResponse:
-    user = await request.auser()
+    user = await _signed_in(request)
     result = await attempts.aanswer_preview(user=user, problem_id=pk, answer=_answer_from(request))
     return JsonResponse(result)
 
@@ -46,7 +56,7 @@ async def answer_preview(request: HttpRequest, pk: int) -> JsonResponse:
 @login_required
 @require_POST
 async def answer_submit(request: HttpRequest, pk: int) -> JsonResponse:
-    user = await request.auser()
+    user = await _signed_in(request)
     if not user.is_student:
         return JsonResponse({"error": "Only students submit answers."}, status=403)
     problem = await sync_to_async(_student_problem)(user, pk)
