@@ -280,6 +280,8 @@ def _tokens(text: str) -> list[tuple[str, str]]:
         if kind == "space":
             continue
         value = match.group()
+        if kind == "num":
+            value = re.sub(r"^0+(?=\d)", "", value)  # 004 is 4 (Python refuses leading zeros)
         if kind == "name":
             parts = _split_name(value)
             if len(parts) > 1:
@@ -521,6 +523,7 @@ _LATEX_NOISE = [
 
 # Compact LaTeX that math editors write (MathLive: \frac42, \sqrt2, \frac{x}2).
 _COMPACT = [
+    (re.compile(r"\\[dt]frac(?![A-Za-z])"), r"\\frac"),
     (re.compile(r"\\frac\s*([0-9A-Za-z])\s*([0-9A-Za-z])"), r"\\frac{\1}{\2}"),
     (re.compile(r"\\frac\s*(\{[^{}]*\})\s*([0-9A-Za-z])"), r"\\frac\1{\2}"),
     (re.compile(r"\\frac\s*([0-9A-Za-z])\s*(\{)"), r"\\frac{\1}\2"),

@@ -54,7 +54,7 @@ def compare(gold: Read, answer: Read, options: dict[str, Any]) -> dict[str, Any]
     if gold.kind == "number":
         return compare_number_key(gold, answer, options, bare_ok)
     if gold.kind == "expr":
-        return compare_expression_key(gold, answer, bare_ok)
+        return compare_expression_key(gold, answer, bare_ok, positive=bool(options.get("positive_letters")))
     comparator = COMPARATORS.get(gold.kind)
     if comparator is None:
         return verdict(False, Status.INCORRECT, gold.kind, "That isn't the right answer.", interpreted)
@@ -74,7 +74,7 @@ def compare_number_key(gold: Read, answer: Read, options: dict[str, Any], bare_o
             return compare_numbers(gold, inner, options)
     if answer.kind == "expr":
         # cos(x)^2 + sin(x)^2 for 1: letters, but the same number wherever it is defined.
-        equality = expressions_equal(gold.obj, answer.obj)
+        equality = expressions_equal(gold.obj, answer.obj, positive=bool(options.get("positive_letters")))
         if equality.equal:
             return verdict(
                 True,
@@ -100,11 +100,15 @@ def compare_number_key(gold: Read, answer: Read, options: dict[str, Any], bare_o
     )
 
 
-def compare_expression_key(gold: Read, answer: Read, bare_ok: bool) -> dict[str, Any]:
+def compare_expression_key(
+    gold: Read, answer: Read, bare_ok: bool, *, positive: bool = False
+) -> dict[str, Any]:
     if answer.kind in ("expr", "number"):
-        return compare_expressions(gold, answer)
+        return compare_expressions(gold, answer, positive=positive)
     if answer.kind == "equation" and answer.obj.lhs.is_Symbol and bare_ok:
-        return compare_expressions(gold, Read(kind="expr", obj=answer.obj.rhs, raw=answer.raw))
+        return compare_expressions(
+            gold, Read(kind="expr", obj=answer.obj.rhs, raw=answer.raw), positive=positive
+        )
     return verdict(
         False,
         Status.INCORRECT,

@@ -160,11 +160,11 @@ def equality_reason(equality: Equality) -> str:
     return "Correct."
 
 
-def compare_expressions(gold: Read, answer: Read) -> dict[str, Any]:
+def compare_expressions(gold: Read, answer: Read, *, positive: bool = False) -> dict[str, Any]:
     interpreted = answer.latex()
     missing = gold.obj.free_symbols - answer.obj.free_symbols
     # Equality first: sin(x)^2 + cos(x)^2 has letters but equals the number 1.
-    equality = expressions_equal(gold.obj, answer.obj)
+    equality = expressions_equal(gold.obj, answer.obj, positive=positive)
     if equality.equal:
         return verdict(
             True,

@@ -178,11 +178,7 @@ def compare_numbers(gold: Read, answer: Read, options: dict[str, Any]) -> dict[s
         return _compare_rounded(gold, answer, options, interpreted)
     tol = Tolerance.of(options, gold, answer)
     if numbers_equal(gold.obj, answer.obj, exact=tol.exact, tolerance=tol.value, absolute=tol.absolute):
-        if tol.exact or (
-            not gold.inexact
-            and answer.inexact
-            and numbers_equal(gold.obj, answer.obj, exact=False, tolerance=1e-12)
-        ):
+        if tol.exact or numbers_equal(gold.obj, answer.obj, exact=False, tolerance=1e-12):
             return verdict(True, Status.CORRECT, "number", "Correct.", interpreted)
         return verdict(True, Status.CORRECT, "number", "Correct (within the allowed rounding).", interpreted)
     reason = "That value isn't right."
