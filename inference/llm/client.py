@@ -155,7 +155,7 @@ async def stream_chat_with_retry(
     Once a token has reached the caller a retry would repeat it, so later failures propagate.
     Before each retry a "retrying" event says so, so the student sees why nothing is happening.
     """
-    policy = policy or RetryPolicy()
+    policy = policy or RetryPolicy(base_delay=config.retry_base_delay)
     attempt = 1
     while True:
         started = False

@@ -62,6 +62,9 @@ class LLMConfig:
     write_timeout: float = 10.0
     temperature: float | None = None
     seed: int | None = None
+    # First wait before retrying a busy Ollama (then doubled: 0.5, 1, 2 s); stream_chat_with_retry's
+    # default policy. Tests set it near 0 so a busy fault doesn't sleep through the real backoff.
+    retry_base_delay: float = 0.5
 
     def __post_init__(self) -> None:
         if not self.host:
@@ -83,6 +86,8 @@ class LLMConfig:
         for name in ("connect_timeout", "read_timeout", "write_timeout"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"LLMConfig.{name} must be positive, got {getattr(self, name)}")
+        if self.retry_base_delay < 0:
+            raise ValueError(f"LLMConfig.retry_base_delay can't be negative, got {self.retry_base_delay}")
 
     @property
     def spec(self) -> ModelSpec:

@@ -240,9 +240,10 @@ async def test_stop_closes_the_stream_to_ollama_within_a_second(
     ],
 )
 async def test_ollama_faults_reach_the_student_as_plain_errors_within_5_seconds(
-    solutions_allowed: Personas, fake_llm: FakeLLM, fault: str, code: str, words: str
+    solutions_allowed: Personas, fake_llm: FakeLLM, settings, fault: str, code: str, words: str
 ) -> None:
     personas = solutions_allowed
+    settings.OLLAMA_RETRY_BASE_DELAY = 0.01  # busy: the 3 retries, without sleeping 0.5 + 1 + 2 s
     fake_llm.fault(fault)
     started = time.monotonic()
     async with socket_for(personas.student) as ws:
@@ -259,6 +260,8 @@ async def test_ollama_faults_reach_the_student_as_plain_errors_within_5_seconds(
     assert stored.error_code == code
     if fault == "missing_model":
         assert "ollama pull phi4" in stored.error_message
+    if fault == "busy":
+        assert len(fake_llm.requests) == 4, "three retries before the student is told"
     # The server keeps serving others.
     fake_llm.clear_fault()
     fake_llm.reply(solution_tokens(CORRECT))

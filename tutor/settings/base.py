@@ -161,6 +161,8 @@ OLLAMA_HOST = env_str("OLLAMA_HOST", "http://127.0.0.1:11434")
 OLLAMA_MODEL = env_str("OLLAMA_MODEL", "phi4")
 OLLAMA_CONNECT_TIMEOUT = env_float("OLLAMA_CONNECT_TIMEOUT", 5.0, minimum=0.1)
 OLLAMA_READ_TIMEOUT = env_float("OLLAMA_READ_TIMEOUT", 60.0, minimum=0.1)
+# A busy Ollama (503, its queue full) is retried 3 times after this many seconds, doubling each time.
+OLLAMA_RETRY_BASE_DELAY = env_float("OLLAMA_RETRY_BASE_DELAY", 0.5, minimum=0.0)
 OLLAMA_KEEP_ALIVE = env_str("OLLAMA_KEEP_ALIVE", "30m")
 
 # --- Students' answers (tutoring/attempts.py); the checker pool's own settings are CHECKER_*

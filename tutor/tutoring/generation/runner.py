@@ -37,6 +37,7 @@ def llm_config_for(problem_set_model: str) -> LLMConfig:
         keep_alive=settings.OLLAMA_KEEP_ALIVE,
         connect_timeout=settings.OLLAMA_CONNECT_TIMEOUT,
         read_timeout=settings.OLLAMA_READ_TIMEOUT,
+        retry_base_delay=settings.OLLAMA_RETRY_BASE_DELAY,
     )
 
 
