@@ -1,0 +1,194 @@
+"""Worked solutions: streamed as written, the final answer held back until the checker verified
+it; a failed check is fed back and the answer regenerated, then shown unverified and flagged.
+A solution the answer-key audit already verified is served from the cache."""
+
+from __future__ import annotations
+
+import asyncio
+
+from inference.checker import Verdict, acheck_model_output
+from inference.llm import CheckerFeedback, LLMError
+
+from .. import events
+from ..db import db_call
+from ..models import CachedSolution, Flag, Message, Verification
+from . import claims, records
+from .reply import CUT_OFF_MESSAGE, RETRY_REASON, Reply, _add_usage, _llm_messages, reply_failed
+from .streaming import Attempt, GenerationStopped, Streamer, stream_once
+
+VERIFIED_REASONS = {
+    Message.Verification.VERIFIED_BY_SUBSTITUTION: "Checked by putting the answer back into the problem.",
+    Message.Verification.VERIFIED: "Checked against the answer key by a computer algebra system.",
+}
+
+
+async def _model_attempt(
+    reply: Reply, streamer: Streamer, *, try_number: int, feedback: CheckerFeedback | None, prefix: str
+) -> Attempt | None:
+    """Stream one draft. None when the model failed (the error is already shown and stored)."""
+    llm_messages = await _llm_messages(reply, feedback)
+    if prefix:
+        llm_messages.append({"role": "assistant", "content": prefix})
+    try:
+        attempt = await stream_once(streamer, reply.config, llm_messages, reply.stop, shown=prefix)
+    except GenerationStopped:
+        raise asyncio.CancelledError from None
+    except LLMError as exc:
+        await reply_failed(reply.log, exc, partial=streamer)
+        return None
+    _add_usage(reply.usage, attempt.usage)
+    await db_call(Message.objects.filter(pk=reply.message_id).update)(generation_attempts=try_number)
+    return attempt
+
+
+async def _finish_cut_off(reply: Reply, streamer: Streamer, attempt: Attempt, shown_text: str) -> None:
+    tail = [events.delta(shown_text)] if shown_text else []
+    await reply.log.emit([*tail, events.done("cut_off", usage=reply.usage, message=CUT_OFF_MESSAGE)])
+    await claims.finish(
+        reply.message_id,
+        next_seq=reply.log.next_seq,
+        status=Message.Status.CUT_OFF,
+        content=attempt.content,
+        thinking=attempt.thinking,
+        usage=reply.usage,
+    )
+
+
+async def reply_solution(reply: Reply) -> None:
+    feedback: CheckerFeedback | None = None
+    attempt: Attempt | None = None
+    verdict: Verdict | None = None
+    streamer: Streamer | None = None
+    for try_number in range(1, reply.max_tries + 1):
+        if try_number > 1:
+            await reply.log.emit([events.reset(RETRY_REASON)])
+        prefix = reply.shown if try_number == 1 else ""
+        streamer = Streamer(reply.log, hold_final_answer=True, stream_content=True, shown=prefix)
+        attempt = await _model_attempt(
+            reply, streamer, try_number=try_number, feedback=feedback, prefix=prefix
+        )
+        if attempt is None:
+            return
+        if attempt.done_reason == "length":
+            await _finish_cut_off(reply, streamer, attempt, streamer.release_held())
+            return
+        await reply.log.emit([events.status("verifying", "Checking the answer...")])
+        verdict = await _verify(reply, attempt)
+        if verdict.equivalent:
+            break
+        if not reply.gold and verdict.status not in ("incorrect", "no_answer", "hedged"):
+            # No key and nothing to substitute into: shown as unverified, not retried.
+            break
+        feedback = CheckerFeedback(
+            previous_answer=verdict.interpreted_as or "(no single final answer)",
+            reason=verdict.reason.rstrip("."),
+        )
+    if attempt is None or verdict is None or streamer is None:
+        raise RuntimeError("TUTOR_MAX_REGENERATIONS gave no try at all")
+    await _show_verdict(reply, streamer, attempt, verdict)
+
+
+async def _verify(reply: Reply, attempt: Attempt) -> Verdict:
+    problem = reply.problem
+    verdict = await acheck_model_output(
+        gold=reply.gold or None,
+        text=attempt.content,
+        problem=problem.statement,
+        answer_type=problem.answer_type if reply.gold else None,
+        tolerance=problem.tolerance,
+        units=problem.units or None,
+        options=problem.checker_options or None,
+    )
+    await records.averification_record(
+        message_id=reply.message_id,
+        gold=reply.gold,
+        answer=attempt.content[-2000:],
+        verdict=verdict,
+        subject=Verification.Subject.MODEL,
+    )
+    return verdict
+
+
+async def _show_verdict(reply: Reply, streamer: Streamer, attempt: Attempt, verdict: Verdict) -> None:
+    if verdict.equivalent:
+        status = (
+            Message.Verification.VERIFIED_BY_SUBSTITUTION
+            if verdict.status == "verified_by_substitution"
+            else Message.Verification.VERIFIED
+        )
+        reason = VERIFIED_REASONS[status]
+    else:
+        status = Message.Verification.UNVERIFIED
+        reason = verdict.reason
+        if reply.gold or verdict.status == "incorrect":
+            await records.aflag_raise(
+                session_id=reply.session_id,
+                message_id=reply.message_id,
+                problem_id=reply.problem.pk,
+                kind=Flag.Kind.UNVERIFIED_ANSWER,
+                detail=f"After {reply.max_tries} tries the tutor's answer still failed the check: {verdict.reason}",
+                model_answer=verdict.interpreted_as,
+            )
+    held = streamer.release_held()
+    await reply.log.emit(
+        [
+            *([events.delta(held)] if held else []),
+            events.verification(
+                status=status,
+                final_answer=verdict.interpreted_as,
+                comparator=verdict.comparator,
+                reason=reason,
+            ),
+            events.done("complete", usage=reply.usage),
+        ]
+    )
+    await claims.finish(
+        reply.message_id,
+        next_seq=reply.log.next_seq,
+        status=Message.Status.COMPLETE,
+        content=attempt.content,
+        thinking=attempt.thinking,
+        usage=reply.usage,
+        verification=status,
+        final_answer=verdict.interpreted_as[:1000],
+    )
+
+
+@db_call
+def _cached_solution(problem_id: int, model_name: str, answer_key: str) -> CachedSolution | None:
+    return CachedSolution.objects.filter(
+        problem_id=problem_id, model_name=model_name, answer_key=answer_key
+    ).first()
+
+
+async def reply_cached(reply: Reply) -> bool:
+    """A solution the answer-key audit already verified: sent at once, no model call."""
+    cached = await _cached_solution(reply.problem.pk, reply.config.model, reply.problem.answer)
+    if cached is None:
+        return False
+    step = 400
+    await reply.log.emit(
+        [
+            *(events.delta(cached.content[i : i + step]) for i in range(0, len(cached.content), step)),
+            events.verification(
+                status=cached.verification,
+                final_answer=cached.final_answer,
+                comparator="",
+                reason=VERIFIED_REASONS.get(
+                    cached.verification, VERIFIED_REASONS[Message.Verification.VERIFIED]
+                ),
+            ),
+            events.done("complete", usage={"cached": True}),
+        ]
+    )
+    await claims.finish(
+        reply.message_id,
+        next_seq=reply.log.next_seq,
+        status=Message.Status.COMPLETE,
+        content=cached.content,
+        thinking=cached.thinking,
+        verification=cached.verification,
+        final_answer=cached.final_answer,
+        usage={"cached": True},
+    )
+    return True
