@@ -3,7 +3,8 @@
 - runner.py: the job (claim, heartbeat, Stop, takeover by another job)
 - claims.py: the claim on a message, in the database
 - streaming.py: one model stream into the event log, coalesced, the final answer held back
-- replies.py: the reply policy per mode (solution, hint/feedback, cut off, cached)
+- replies.py: which policy a reply follows; reply.py (what every reply shares), solutions.py
+  (verified worked solutions, cached ones), hints.py (hints, feedback, questions, leak-gated)
 - records.py: verdicts and flags left for teachers
 """
 
