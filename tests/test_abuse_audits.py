@@ -11,16 +11,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests import factories
+from tests.clients import client_for
 from tests.conftest import Personas
 from tutor.tutoring.models import AuditRun
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def text(response) -> str:

@@ -8,18 +8,13 @@ from django.test import Client
 from django.urls import reverse
 
 from tests import factories
+from tests.clients import client_for
 from tests.conftest import Personas
 from tutor.classroom.models import Classroom, Enrollment
 
 pytestmark = pytest.mark.django_db
 
 ATTACKER_IP = "203.0.113.9"
-
-
-def client_for(user, ip: str = ATTACKER_IP) -> Client:
-    client = Client(REMOTE_ADDR=ip)
-    client.force_login(user)
-    return client
 
 
 def join(client: Client, code: str):
@@ -32,7 +27,7 @@ def text(response) -> str:
 
 def test_887_wrong_guesses_are_cut_off_after_ten(personas: Personas) -> None:
     guesser = factories.make_student(username="guesser")
-    client = client_for(guesser)
+    client = client_for(guesser, ip=ATTACKER_IP)
     statuses = [
         join(client, f"ZZZZ{n:03d}".replace("0", "A").replace("1", "B")).status_code for n in range(887)
     ]
@@ -57,17 +52,17 @@ def test_guessing_from_many_accounts_on_one_client_is_cut_off(personas: Personas
     accounts = [factories.make_student(username=f"sock{n}") for n in range(8)]
     statuses = []
     for account in accounts:  # 8 accounts × 9 wrong codes: each stays under its own limit
-        client = client_for(account)
+        client = client_for(account, ip=ATTACKER_IP)
         statuses += [join(client, "QQQQQQQ").status_code for _ in range(9)]
     assert statuses[:60] == [302] * 60
     assert set(statuses[60:]) == {429}
-    response = join(client_for(accounts[0]), personas.classroom.join_code)
+    response = join(client_for(accounts[0], ip=ATTACKER_IP), personas.classroom.join_code)
     assert "too many wrong class codes from your network" in text(response)
 
 
 def test_right_codes_do_not_use_up_the_allowance(personas: Personas) -> None:
     student = factories.make_student(username="joiner")
-    client = client_for(student)
+    client = client_for(student, ip=ATTACKER_IP)
     for _ in range(9):
         join(client, "QQQQQQQ")
     for _ in range(20):  # joining (or re-joining) with the right code is not a guess
@@ -78,7 +73,7 @@ def test_right_codes_do_not_use_up_the_allowance(personas: Personas) -> None:
 
 def test_a_signup_with_a_code_after_the_limit_still_makes_the_account(personas: Personas) -> None:
     for n in range(60):
-        join(client_for(factories.make_student(username=f"bot{n // 9}-{n}")), "QQQQQQQ")
+        join(client_for(factories.make_student(username=f"bot{n // 9}-{n}"), ip=ATTACKER_IP), "QQQQQQQ")
     response = Client().post(
         reverse("signup"),
         {

@@ -6,15 +6,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from tests.clients import client_for
 from tests.conftest import Personas
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.mark.parametrize(

@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from tests import factories
+from tests.clients import client_for
 from tests.conftest import Personas
 from tutor.classroom import assignments
 from tutor.classroom.models import Assignment
 from tutor.errors import Forbidden
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def form(personas: Personas, problem_set, **changes: object) -> dict:

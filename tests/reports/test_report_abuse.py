@@ -12,15 +12,10 @@ from django.test import Client
 from django.urls import reverse
 
 from tests import factories
+from tests.clients import client_for
 from tests.conftest import Personas, services_missing
 from tutor.reports.services import message_report
 from tutor.tutoring.models import Flag, Message, TutoringSession
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def tutor_reply(student, problem, text: str = "So $x = 3$.") -> Message:

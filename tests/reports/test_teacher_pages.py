@@ -9,17 +9,12 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from tests.clients import client_for
 from tests.conftest import Personas
 from tutor.tutoring.attempts import attempt_submit
 from tutor.tutoring.models import Flag, Message, TutoringSession
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
