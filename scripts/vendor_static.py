@@ -15,6 +15,7 @@ static/vendor/ is generated, not committed.
 from __future__ import annotations
 
 import base64
+import fcntl
 import hashlib
 import io
 import json
@@ -174,6 +175,17 @@ def install(*, registry: str, cache: Path) -> bool:
     packages = locked_packages()
     if up_to_date(packages):
         return False
+    cache.mkdir(parents=True, exist_ok=True)
+    # Two `make install`s at once (two terminals, parallel test runs) take turns.
+    with (cache / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if up_to_date(packages):
+            return False
+        replace_vendor(packages, registry=registry, cache=cache)
+    return True
+
+
+def replace_vendor(packages: dict[str, dict[str, str]], *, registry: str, cache: Path) -> None:
     VENDOR.mkdir(parents=True, exist_ok=True)
     # Build everything beside the old files, then swap: a failed download leaves the old set whole.
     with tempfile.TemporaryDirectory(dir=VENDOR.parent, prefix=".vendor-") as staging:
@@ -184,7 +196,6 @@ def install(*, registry: str, cache: Path) -> bool:
             (Path(staging) / name).replace(VENDOR / name)
     versions = json.dumps(record(packages, registry), indent=2) + "\n"
     (VENDOR / "VERSIONS.json").write_text(versions)
-    return True
 
 
 def main() -> int:
