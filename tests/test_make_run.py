@@ -164,3 +164,19 @@ def test_a_site_with_debug_off_names_no_demo_account(client) -> None:
     assert "Log in" in page
     assert "tutor-demo-2026" not in page
     assert "Trying the demo?" not in page
+
+
+def test_make_run_and_docker_compose_start_uvicorn_as_the_tests_do() -> None:
+    """The websocket options the tests and benchmarks run with (tutor/commands.py) are the served ones."""
+    import yaml
+
+    from tutor.commands import uvicorn_command
+
+    tested = uvicorn_command(port=1)
+    makefile = next(
+        line for line in (ROOT / "Makefile").read_text().splitlines() if "uvicorn tutor.asgi" in line
+    )
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["web"]["command"]
+    for served in (makefile.split(), compose.split()):
+        for option in ("--ws", "--ws-per-message-deflate"):
+            assert served[served.index(option) + 1] == tested[tested.index(option) + 1], option
