@@ -1,6 +1,8 @@
 """Checker latency with the pool warm: p50 / p95 of ordinary checks, of a peer-like mix, and checks/s.
 
     python bench/checker.py            (or `make bench`)
+    python bench/checker.py --write-mixed /tmp/mixed.jsonl && python -m inference.checker /tmp/mixed.jsonl
+                                        (1 000 mixed labelled cases through the command line)
 
 The cache is bypassed so every check really runs in a child process. "Ordinary" checks are
 the kinds a class produces: numbers, fractions, expressions, units, sets, equations, LaTeX.
@@ -125,7 +127,34 @@ def cpu_model() -> str:
     return platform.processor() or "unknown CPU"
 
 
+CASE_FILES = [
+    Path(__file__).resolve().parent.parent / "tests" / "checker" / "data" / name
+    for name in ("peer_cases.jsonl", "labelled_cases.jsonl", "typed_cases.jsonl", "public.jsonl")
+]
+
+
+def write_mixed(path: Path, total: int = 1000) -> int:
+    """Every labelled case we have, topped up with the peer-like templates to `total` lines."""
+    import json
+
+    lines = []
+    for case_file in CASE_FILES:
+        lines += [line for line in case_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    n = 30
+    while len(lines) < total:
+        for gold, text, options, model, expected in peer_cases(n):
+            case = {"gold": gold, ("text" if model else "answer"): text, **options, "equivalent": expected}
+            case["source"] = "bench/checker.py peer-like template"
+            lines.append(json.dumps(case, ensure_ascii=False))
+        n += 1
+    path.write_text("\n".join(lines[:total]) + "\n", encoding="utf-8")
+    return min(total, len(lines))
+
+
 def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--write-mixed":
+        print(f"wrote {write_mixed(Path(sys.argv[2]))} cases to {sys.argv[2]}")
+        return
     checker = pool()
     started = time.perf_counter()
     check_answer(gold="1", answer="1", use_cache=False)  # start the workers
