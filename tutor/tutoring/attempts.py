@@ -18,7 +18,15 @@ from django.conf import settings
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 
-from inference.checker import Preview, Verdict, acheck_answer, apreview_answer, check_answer
+from inference.checker import (
+    NOT_JUDGED,
+    Preview,
+    Status,
+    Verdict,
+    acheck_answer,
+    apreview_answer,
+    check_answer,
+)
 from tutor.classroom import selectors
 from tutor.classroom.models import User
 from tutor.errors import Throttled
@@ -26,13 +34,15 @@ from tutor.limits.models import ThrottleCounter
 from tutor.limits.services import Limit, throttle_count, throttle_hit
 from tutor.problems.models import Problem
 
+from . import records
 from .models import Attempt, Verification
 
 logger = logging.getLogger(__name__)
 
 MAX_ANSWER_CHARS = 2000
-# Verdicts that say the answer couldn't be read: they cost no attempt.
-NOT_COUNTED = ("unparseable", "timeout", "no_answer", "bad_key")
+# Verdicts that don't judge the student's maths (unreadable, too big, still doing the work, a
+# checker bug) cost no attempt; nor does a right value without its units, as the page promises.
+NOT_COUNTED = NOT_JUDGED | {Status.UNITS_MISSING}
 SLOW_SCOPE = "answer-slow"
 PAUSE_SCOPE = "answer-pause"
 
@@ -178,7 +188,7 @@ def attempt_start(*, student: User, problem: Problem) -> None:
 
 def attempt_record(*, student: User, problem: Problem, answer: str, verdict: Verdict) -> AttemptResult:
     if verdict.status in NOT_COUNTED:
-        if verdict.status == "timeout":
+        if verdict.status == Status.TIMEOUT:
             answer_timeout_record(user=student)
         return AttemptResult(False, False, verdict.status, verdict.reason, verdict.interpreted_as, None)
     with transaction.atomic():
@@ -193,18 +203,12 @@ def attempt_record(*, student: User, problem: Problem, answer: str, verdict: Ver
             comparator=verdict.comparator,
             reason=verdict.reason,
         )
-        Verification.objects.create(
+        records.verification_record(
             subject=Verification.Subject.STUDENT,
             attempt=attempt,
             gold=problem.answer,
             answer=answer,
-            equivalent=verdict.equivalent,
-            status=verdict.status,
-            interpreted_as=verdict.interpreted_as,
-            comparator=verdict.comparator,
-            reason=verdict.reason,
-            numeric_only=verdict.numeric_only,
-            ms=verdict.ms,
+            verdict=verdict,
         )
     return AttemptResult(
         True, verdict.equivalent, verdict.status, verdict.reason, verdict.interpreted_as, attempt

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from inference.checker import Verdict, acheck_answer, acheck_model_output, apreview_answer
+from inference.checker import Status, Verdict, acheck_answer, acheck_model_output, apreview_answer
 from inference.llm import LLMError, build_messages, stream_chat_with_retry
 from tutor.classroom.models import User
 from tutor.errors import Conflict, Forbidden
@@ -162,7 +162,7 @@ def _cache(problem: Problem, model_name: str, solved: Solved) -> None:
             "thinking": solved.thinking,
             "final_answer": solved.verdict.interpreted_as[:1000],
             "verification": "verified_by_substitution"
-            if solved.verdict.status == "verified_by_substitution"
+            if solved.verdict.status == Status.VERIFIED_BY_SUBSTITUTION
             else "verified",
             "answer_key": problem.answer,
         },
@@ -193,7 +193,12 @@ async def audit_problem(problem: Problem) -> str:
     if first.verdict.equivalent:
         await _cache(problem, model_name, first)
         return "agreed"
-    if not key or first.verdict.status in ("no_answer", "hedged", "unparseable", "timeout"):
+    if not key or first.verdict.status in (
+        Status.NO_ANSWER,
+        Status.HEDGED,
+        Status.UNPARSEABLE,
+        Status.TIMEOUT,
+    ):
         return "inconclusive"
     second = await problem_solve(problem=problem, model_name=model_name)
     if second.verdict.equivalent:

@@ -12,7 +12,8 @@ from inference.llm import CheckerFeedback, LLMError
 from .. import events
 from ..db import db_call
 from ..models import CachedSolution, Flag, Message, Verification
-from . import claims, records
+from .. import records
+from . import claims
 from .reply import CUT_OFF_MESSAGE, RETRY_REASON, Reply, _add_usage, _llm_messages, reply_failed
 from .streaming import Attempt, GenerationStopped, Streamer, stream_once
 

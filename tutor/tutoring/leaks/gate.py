@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from inference.checker import Verdict, acheck_answer, apreview_answer
+from inference.checker import Status, Verdict, acheck_answer, apreview_answer
 
 if TYPE_CHECKING:
     from tutor.problems.models import Problem
@@ -159,7 +159,7 @@ async def _gate(
             asked.add(form)
             if time.monotonic() >= deadline:
                 reason = f"Not every candidate could be checked within {budget:g} s: treated as a leak."
-                verdict = _unchecked(form, "timeout", reason)
+                verdict = _unchecked(form, Status.TIMEOUT, reason)
                 return done(
                     Leak(answer=form, verdict=verdict, source=candidate.source, reason=reason),
                     reason,
@@ -175,7 +175,7 @@ async def _gate(
                 owner=owner,
             )
             checked += 1
-            if verdict.status == "units_missing" and facts.value_text and time.monotonic() < deadline:
+            if verdict.status == Status.UNITS_MISSING and facts.value_text and time.monotonic() < deadline:
                 # A bare value: it gives the answer away when it is the key's value in the key's units.
                 # With no time left to compare, units_missing stands, and that counts as a leak.
                 verdict = await acheck_answer(

@@ -8,6 +8,8 @@ import unicodedata
 from dataclasses import dataclass
 from fractions import Fraction
 
+from inference.checker import Status
+
 MAX_TEXT_CHARS = 8000
 
 
@@ -36,11 +38,11 @@ CONTEXT_CHARS = 300
 
 # Checker statuses that mean "this gives the answer away" besides equivalent: the right value
 # without its units, the right value to the wrong precision.
-_LEAK_STATUSES = {"units_missing", "wrong_precision"}
+_LEAK_STATUSES = {Status.UNITS_MISSING, Status.WRONG_PRECISION}
 
 
 # The checker could not decide in time: fail closed.
-_UNDECIDED_STATUSES = {"timeout", "error"}
+_UNDECIDED_STATUSES = {Status.TIMEOUT, Status.ERROR}
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""What a reply leaves for teachers: checker verdicts and flags. INSERTs, so not retried after a
+"""What the tutor and the answer box leave for teachers: checker verdicts and flags. INSERTs, so not retried after a
 dropped connection (db_call's retry is for calls that are safe to repeat)."""
 
 from __future__ import annotations
@@ -9,13 +9,23 @@ from channels.db import database_sync_to_async
 
 from inference.checker import Verdict
 
-from ..models import Flag, TutoringSession, Verification
+from .models import Attempt, Flag, TutoringSession, Verification
 
 
-def verification_record(*, message_id: int, gold: str, answer: str, verdict: Verdict, subject: str) -> None:
-    Verification.objects.create(
+def verification_record(
+    *,
+    subject: str,
+    gold: str,
+    answer: str,
+    verdict: Verdict,
+    message_id: int | None = None,
+    attempt: Attempt | None = None,
+) -> Verification:
+    """One checker verdict kept for teachers: on a tutor reply (`message_id`) or a student's attempt."""
+    return Verification.objects.create(
         subject=subject,
         message_id=message_id,
+        attempt=attempt,
         gold=gold,
         answer=answer[:5000],
         equivalent=verdict.equivalent,
