@@ -103,6 +103,9 @@ class CheckerFeedback:
 
     previous_answer: str
     reason: str
+    # Set when the final answer checked out but a step of the working did not ("step 3: `2x = 6`
+    # does not follow from `2x+3=11`"): the retry is told about the step, not a wrong answer.
+    failed_step: str = ""
 
 
 def quote_student(text: str) -> str:
@@ -112,6 +115,12 @@ def quote_student(text: str) -> str:
 
 
 def retry_instruction(feedback: CheckerFeedback) -> str:
+    if feedback.failed_step:
+        return (
+            "A computer algebra system checked every step of your previous solution. This step is "
+            f"wrong: {feedback.failed_step}. Write the solution again from the start with every step "
+            "correct, and end with exactly one \\boxed{...} holding the final answer."
+        )
     return (
         f"Your previous final answer, ${feedback.previous_answer}$, was checked by a computer algebra "
         f"system and is incorrect: {feedback.reason}. Recompute the solution carefully from the start, "
@@ -139,6 +148,7 @@ def build_messages(
     student_attempt: str | None = None,
     checker_feedback: CheckerFeedback | None = None,
     allow_final_answer: bool = False,
+    working_check: str | None = None,
 ) -> list[dict[str, Any]]:
     """The messages for one request, trimmed to the model's prompt budget (oldest history first).
 
@@ -167,6 +177,10 @@ def build_messages(
     request = _REQUESTS[mode]
     if student_attempt:
         request = f"{request}\n\n{_STUDENT_TEXT_LABEL[mode]}\n{quote_student(student_attempt)}"
+    if working_check and mode == "feedback":
+        # What the CAS found in the student's lines (their own lines and the problem's equation,
+        # never the key): the model explains that mistake rather than hunting for one.
+        request = f"{request}\n\n{working_check}"
     tail: list[dict[str, Any]] = [{"role": "user", "content": request}]
     if checker_feedback is not None:
         tail.append({"role": "user", "content": retry_instruction(checker_feedback)})

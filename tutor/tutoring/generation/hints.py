@@ -9,11 +9,10 @@ from dataclasses import dataclass, field
 
 from inference.llm import LLMError, stream_chat_with_retry
 
-from .. import events, leaks
+from .. import events, leaks, records
 from ..db import db_call
 from ..models import Flag, Message, Verification
-from .. import records
-from . import claims
+from . import claims, working
 from .reply import CUT_OFF_MESSAGE, RETRY_REASON, Reply, _add_usage, _llm_messages, reply_failed
 from .streaming import Attempt, GenerationStopped
 
@@ -36,6 +35,8 @@ async def reply_hint(reply: Reply) -> None:
     (it was checked) and the teacher's hint takes the place of the rest. Either way the teacher
     gets a flag."""
     problem = reply.problem
+    if reply.mode == Message.Mode.FEEDBACK and await working.ground_feedback(reply):
+        return  # every line follows and the last one is right: said without the model
     draft = HintDraft()
     for try_number in range(1, reply.max_tries + 1):
         if try_number > 1:

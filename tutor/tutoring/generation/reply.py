@@ -49,6 +49,8 @@ class Reply:
     # Text a job that died had already shown; this job continues it (solutions only).
     shown: str = ""
     usage: dict[str, Any] = field(default_factory=dict)
+    # Feedback: what the CAS found in the student's lines, told to the model (working.py).
+    working_check: str = ""
 
     @property
     def gold(self) -> str:
@@ -71,6 +73,7 @@ async def _llm_messages(reply: Reply, feedback: CheckerFeedback | None) -> list[
         student_attempt=reply.student_text or None,
         checker_feedback=feedback,
         config=reply.config,
+        working_check=reply.working_check or None,
     )
     # [system, problem, *history that fitted, request (+ checker feedback)]
     kept = len(messages) - 3 - (1 if feedback is not None else 0)

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import asyncio
 
-from inference.checker import Verdict, acheck_model_output
+from inference.checker import StepReport, Verdict, acheck_model_output
 from inference.llm import CheckerFeedback, LLMError
 
-from .. import events
+from .. import events, records
 from ..db import db_call
 from ..models import CachedSolution, Flag, Message, Verification
-from .. import records
-from . import claims
+from . import claims, working
 from .reply import CUT_OFF_MESSAGE, RETRY_REASON, Reply, _add_usage, _llm_messages, reply_failed
 from .streaming import Attempt, GenerationStopped, Streamer, stream_once
 
@@ -60,7 +59,9 @@ async def reply_solution(reply: Reply) -> None:
     attempt: Attempt | None = None
     verdict: Verdict | None = None
     streamer: Streamer | None = None
+    steps: StepReport | None = None
     for try_number in range(1, reply.max_tries + 1):
+        steps = None
         if try_number > 1:
             await reply.log.emit([events.reset(RETRY_REASON)])
         prefix = reply.shown if try_number == 1 else ""
@@ -76,7 +77,14 @@ async def reply_solution(reply: Reply) -> None:
         await reply.log.emit([events.status("verifying", "Checking the answer...")])
         verdict = await _verify(reply, attempt)
         if verdict.equivalent:
-            break
+            # A right answer reached through a wrong step is treated like a wrong answer.
+            steps = await working.solution_steps(reply, attempt)
+            if steps.ok:
+                break
+            feedback = CheckerFeedback(
+                previous_answer=verdict.interpreted_as, reason=steps.reason, failed_step=steps.reason
+            )
+            continue
         if not reply.gold and verdict.status not in ("incorrect", "no_answer", "hedged"):
             # No key and nothing to substitute into: shown as unverified, not retried.
             break
@@ -86,7 +94,7 @@ async def reply_solution(reply: Reply) -> None:
         )
     if attempt is None or verdict is None or streamer is None:
         raise RuntimeError("TUTOR_MAX_REGENERATIONS gave no try at all")
-    await _show_verdict(reply, streamer, attempt, verdict)
+    await _show_verdict(reply, streamer, attempt, verdict, steps)
 
 
 async def _verify(reply: Reply, attempt: Attempt) -> Verdict:
@@ -110,8 +118,13 @@ async def _verify(reply: Reply, attempt: Attempt) -> Verdict:
     return verdict
 
 
-async def _show_verdict(reply: Reply, streamer: Streamer, attempt: Attempt, verdict: Verdict) -> None:
-    if verdict.equivalent:
+async def _show_verdict(
+    reply: Reply, streamer: Streamer, attempt: Attempt, verdict: Verdict, steps: StepReport | None = None
+) -> None:
+    if verdict.equivalent and steps is not None and not steps.ok:
+        status, reason = Message.Verification.UNVERIFIED, working.STEP_FAILED_REASON
+        await working.flag_broken_step(reply, steps, verdict.interpreted_as)
+    elif verdict.equivalent:
         status = (
             Message.Verification.VERIFIED_BY_SUBSTITUTION
             if verdict.status == "verified_by_substitution"
@@ -139,6 +152,7 @@ async def _show_verdict(reply: Reply, streamer: Streamer, attempt: Attempt, verd
                 final_answer=verdict.interpreted_as,
                 comparator=verdict.comparator,
                 reason=reason,
+                **({"steps": steps.frame()} if steps is not None else {}),
             ),
             events.done("complete", usage=reply.usage),
         ]
