@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from tutor.classroom.access import require_teacher
 from tutor.errors import ApplicationError, Forbidden, Invalid
 from tutor.limits.services import throttle_hit
 
@@ -130,8 +131,7 @@ def classroom_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _taught_classroom(request: HttpRequest, pk: int):
     # 404 for classes that aren't yours, as on the class page.
-    if not request.user.is_teacher:
-        raise Forbidden("This page is for teachers.")
+    require_teacher(request.user)
     return get_object_or_404(selectors.classroom_list_for(user=request.user), pk=pk)
 
 

@@ -9,21 +9,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from tutor.errors import Forbidden
+from tutor.classroom.access import require_teacher
 
 from . import assignments
 from .forms import AssignmentForm
 from .models import Assignment
 
 
-def _teacher(request: HttpRequest) -> None:
-    if not request.user.is_teacher:
-        raise Forbidden("This page is for teachers.")
-
-
 @login_required
 def assignment_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    _teacher(request)
+    require_teacher(request.user)
     assignment = (
         get_object_or_404(
             Assignment.objects.select_related("classroom", "problem_set"),
@@ -62,7 +57,7 @@ def assignment_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse
 @login_required
 @require_POST
 def assignment_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    _teacher(request)
+    require_teacher(request.user)
     assignment = get_object_or_404(
         Assignment.objects.select_related("classroom", "problem_set"), pk=pk, classroom__teacher=request.user
     )

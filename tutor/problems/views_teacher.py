@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
-from tutor.errors import Forbidden
+from tutor.classroom.access import require_teacher
 
 from . import services
 from .forms import UploadForm
@@ -23,11 +23,6 @@ TOO_LARGE = (
     f"That file is larger than {MAX_UPLOAD_BYTES // 1024 // 1024} MB, the limit for one upload. "
     "Split the set into smaller files, or zip them."
 )
-
-
-def _teacher(request: HttpRequest) -> None:
-    if not request.user.is_teacher:
-        raise Forbidden("This page is for teachers.")
 
 
 class _SizeLimit(FileUploadHandler):
@@ -53,7 +48,7 @@ class _SizeLimit(FileUploadHandler):
 @csrf_exempt  # so the size limit is installed before the body is read; _upload checks CSRF
 @login_required
 def upload(request: HttpRequest) -> HttpResponse:
-    _teacher(request)
+    require_teacher(request.user)
     limiter = None
     if request.method == "POST":
         try:
@@ -101,7 +96,7 @@ def _upload(request: HttpRequest, limiter: _SizeLimit | None) -> HttpResponse:
 
 @login_required
 def import_job(request: HttpRequest, pk: int) -> HttpResponse:
-    _teacher(request)
+    require_teacher(request.user)
     job = get_object_or_404(ImportJob, pk=pk, owner=request.user)
     done = job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED)
     if request.GET.get("format") == "json" or request.headers.get("Accept") == "application/json":
@@ -120,7 +115,7 @@ def import_job(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
-    _teacher(request)
+    require_teacher(request.user)
     problem_set = get_object_or_404(ProblemSet, pk=pk, owner=request.user)
     if fmt == "yaml":
         body, content_type = services.problem_set_export_yaml(problem_set=problem_set), "application/yaml"
@@ -140,7 +135,7 @@ def export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
 @login_required
 @require_POST
 def audit_start(request: HttpRequest, pk: int) -> HttpResponse:
-    _teacher(request)
+    require_teacher(request.user)
     from tutor.tutoring.audit import problem_set_audit_start
 
     problem_set = get_object_or_404(ProblemSet, pk=pk, owner=request.user)

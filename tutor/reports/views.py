@@ -7,20 +7,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from tutor.classroom.access import require_teacher
 from tutor.classroom.models import Classroom
-from tutor.errors import ApplicationError, Forbidden, Throttled
+from tutor.errors import ApplicationError, Throttled
 
 from . import selectors, services
 from .spreadsheet import SpreadsheetWriter
 
 
-def _teacher(request: HttpRequest) -> None:
-    if not request.user.is_teacher:
-        raise Forbidden("This page is for teachers.")
-
-
 def _classroom(request: HttpRequest, pk: int) -> Classroom:
-    _teacher(request)
+    require_teacher(request.user)
     return get_object_or_404(selectors.classroom_for_teacher(teacher=request.user, pk=pk))
 
 
@@ -70,7 +66,7 @@ def grades_csv(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def review_queue(request: HttpRequest) -> HttpResponse:
-    _teacher(request)
+    require_teacher(request.user)
     queue = selectors.review_queue(
         teacher=request.user,
         kind=request.GET.get("kind", ""),
@@ -82,7 +78,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def review_flag(request: HttpRequest, flag_id: int) -> HttpResponse:
-    _teacher(request)
+    require_teacher(request.user)
     flag = get_object_or_404(selectors.flags_for_teacher(teacher=request.user), pk=flag_id)
     if request.method == "POST":
         flag.teacher_note = request.POST.get("teacher_note", "")[:5000]
