@@ -17,7 +17,8 @@ from .extract import (
     math_verify_latex,
     without_thousands_marks,
 )
-from .reading import MAX_INPUT_CHARS, SPLIT_WORDS, ReadError, did_you_mean, unknown_words
+from .names import SPLIT_WORDS, did_you_mean, unknown_words
+from .reading import MAX_INPUT_CHARS, ReadError
 from .structure import THOUSANDS, read, read_safely, strip_wrappers
 from .substitution import substitute
 from .verdicts import Status, crashed, verdict

@@ -2,8 +2,9 @@
 
 Typed text never reaches `sympify`/`parse_expr` (they call `eval`): it is tokenised, given
 explicit multiplication, parsed by Python's `ast` in "eval" mode, and every node is checked
-against an allow-list while we build the SymPy object ourselves. LaTeX goes through
-latex2sympy2_extended (an ANTLR grammar, no eval).
+against an allow-list while we build the SymPy object ourselves. LaTeX is read in latex.py
+(latex2sympy2_extended, an ANTLR grammar, no eval).
+The names it knows are in names.py.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from fractions import Fraction
 from typing import Any
 
 import sympy as sp
-from latex2sympy2_extended import latex2sympy
-from latex2sympy2_extended.latex2sympy2 import ConversionConfig
+
+from .names import _UNICODE, CONSTANTS, FUNCTIONS, GREEK, KNOWN_NAMES, SPLIT_WORDS  # noqa: F401 - re-exported
 
 MAX_INPUT_CHARS = 2000
 MAX_AST_NODES = 400
@@ -98,118 +99,6 @@ def _is_decimal(value: sp.Rational) -> bool:
     return q == 1 and value.q >= 10
 
 
-# --- names -----------------------------------------------------------------------------------
-
-FUNCTIONS: dict[str, tuple[Any, int]] = {
-    "sin": (sp.sin, 1),
-    "cos": (sp.cos, 1),
-    "tan": (sp.tan, 1),
-    "cot": (sp.cot, 1),
-    "sec": (sp.sec, 1),
-    "csc": (sp.csc, 1),
-    "asin": (sp.asin, 1),
-    "acos": (sp.acos, 1),
-    "atan": (sp.atan, 1),
-    "arcsin": (sp.asin, 1),
-    "arccos": (sp.acos, 1),
-    "arctan": (sp.atan, 1),
-    "sinh": (sp.sinh, 1),
-    "cosh": (sp.cosh, 1),
-    "tanh": (sp.tanh, 1),
-    "sqrt": (sp.sqrt, 1),
-    "cbrt": (sp.cbrt, 1),
-    "exp": (sp.exp, 1),
-    "ln": (sp.log, 1),
-    "log": (sp.log, 2),
-    "abs": (sp.Abs, 1),
-    "floor": (sp.floor, 1),
-    "ceil": (sp.ceiling, 1),
-    "factorial": (sp.factorial, 1),
-    "root": (sp.root, 2),
-    # Other names teachers and books use (STACK accepts them too).
-    "cosec": (sp.csc, 1),
-    "csch": (sp.csch, 1),
-    "cosech": (sp.csch, 1),
-    "sech": (sp.sech, 1),
-    "coth": (sp.coth, 1),
-    "asinh": (sp.asinh, 1),
-    "acosh": (sp.acosh, 1),
-    "atanh": (sp.atanh, 1),
-    "arsinh": (sp.asinh, 1),
-    "arcosh": (sp.acosh, 1),
-    "artanh": (sp.atanh, 1),
-    "arcsinh": (sp.asinh, 1),
-    "arccosh": (sp.acosh, 1),
-    "arctanh": (sp.atanh, 1),
-    "acot": (sp.acot, 1),
-    "asec": (sp.asec, 1),
-    "acsc": (sp.acsc, 1),
-    "arccot": (sp.acot, 1),
-    "arcsec": (sp.asec, 1),
-    "arccsc": (sp.acsc, 1),
-    "sign": (sp.sign, 1),
-    "sgn": (sp.sign, 1),
-    "signum": (sp.sign, 1),
-    "lg": (lambda x, base=10: sp.log(x, base), 2),
-    "log10": (lambda x: sp.log(x, 10), 1),
-    "log2": (lambda x: sp.log(x, 2), 1),
-    "binomial": (sp.binomial, 2),
-}
-CONSTANTS: dict[str, Any] = {
-    "pi": sp.pi,
-    "e": sp.E,
-    "oo": sp.oo,
-    "inf": sp.oo,
-    "infinity": sp.oo,
-    "i": sp.I,
-    "I": sp.I,
-}
-GREEK = {
-    "alpha",
-    "beta",
-    "gamma",
-    "delta",
-    "epsilon",
-    "zeta",
-    "eta",
-    "theta",
-    "iota",
-    "kappa",
-    "lambda",
-    "mu",
-    "nu",
-    "xi",
-    "rho",
-    "sigma",
-    "tau",
-    "phi",
-    "chi",
-    "psi",
-    "omega",
-}
-KNOWN_NAMES = sorted(set(FUNCTIONS) | set(CONSTANTS) | GREEK, key=len, reverse=True)
-
-_UNICODE = {
-    "×": "*",
-    "·": "*",
-    "⋅": "*",
-    "÷": "/",
-    "−": "-",
-    "–": "-",
-    "π": "pi",
-    "√": "sqrt",
-    "∞": "oo",
-    "²": "^2",
-    "³": "^3",
-    "≤": "<=",
-    "≥": ">=",
-    "≠": "!=",
-    "θ": "theta",
-    "α": "alpha",
-    "β": "beta",
-}
-
-
 def _symbol(name: str) -> sp.Symbol:
     return sp.Symbol(name)
 
@@ -242,30 +131,6 @@ def _split_name(name: str) -> list[str]:
                 parts.append(name[i])
             i += 1
     return parts
-
-
-# Words read as products of letters while reading the current answer (the worker is one thread).
-SPLIT_WORDS: list[tuple[str, list[str]]] = []
-
-
-def unknown_words(key_letters: set[str]) -> list[str]:
-    """Words read as letters that the key doesn't use: 'odd' -> o*d*d is a word, not a product."""
-    found = []
-    for word, parts in SPLIT_WORDS:
-        letters = {p.rstrip("0123456789") for p in parts if p not in FUNCTIONS and p not in CONSTANTS}
-        if len(word) >= 3 and letters - key_letters:
-            found.append(word)
-    return list(dict.fromkeys(found))
-
-
-def did_you_mean(word: str) -> str:
-    import difflib
-
-    names = sorted(set(FUNCTIONS) | set(CONSTANTS) | GREEK)
-    close = difflib.get_close_matches(word.lower(), names, n=1, cutoff=0.6)
-    return f"I don't know '{word}'" + (
-        f" — did you mean {close[0]}?" if close else ". Check the spelling, or use * between letters."
-    )
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
@@ -507,120 +372,10 @@ def parse_plain(text: str, *, evaluate: bool = True) -> tuple[Any, bool]:
     return builder.build(tree), builder.inexact
 
 
-# --- LaTeX ------------------------------------------------------------------------------------
+def __getattr__(name: str) -> Any:
+    """`parse_latex` moved to latex.py; still importable from here (lazily: latex.py imports this)."""
+    if name == "parse_latex":
+        from .latex import parse_latex
 
-_LATEX_NOISE = [
-    (r"\\displaystyle", ""),
-    (r"\\left", ""),
-    (r"\\right", ""),
-    (r"(?<!\\)\\[,;:! ]", " "),
-    (r"\\quad|\\qquad", " "),
-    (r"\\dfrac|\\tfrac", r"\\frac"),
-    (r"\\mathrm\{e\}", "e"),
-    (r"\\operatorname\{e\}", "e"),
-]
-
-
-# Compact LaTeX that math editors write (MathLive: \frac42, \sqrt2, \frac{x}2).
-_COMPACT = [
-    (re.compile(r"\\[dt]frac(?![A-Za-z])"), r"\\frac"),
-    (re.compile(r"\\frac\s*([0-9A-Za-z])\s*([0-9A-Za-z])"), r"\\frac{\1}{\2}"),
-    (re.compile(r"\\frac\s*(\{[^{}]*\})\s*([0-9A-Za-z])"), r"\\frac\1{\2}"),
-    (re.compile(r"\\frac\s*([0-9A-Za-z])\s*(\{)"), r"\\frac{\1}\2"),
-    (re.compile(r"\\sqrt\s*([0-9A-Za-z])"), r"\\sqrt{\1}"),
-]
-
-
-def parse_latex(text: str) -> tuple[Any, bool]:
-    cleaned = text
-    for pattern, replacement in _COMPACT:
-        cleaned = pattern.sub(replacement, cleaned)
-    for pattern, replacement in _LATEX_NOISE:
-        cleaned = re.sub(pattern, replacement, cleaned)
-    if re.search(r"\\(?:href|url|include|input|def|let|catcode|write|immediate|operatorname\{_)", cleaned):
-        raise ReadError("That contains LaTeX commands that aren't maths.")
-    if len(re.findall(r"\{", cleaned)) > 200:
-        raise ReadError("That answer is too long or complicated to check.")
-    _guard_latex_powers(cleaned)
-    if re.search(r"\\(?:pm|mp)", cleaned.strip()[3:]):
-        return _parse_plus_minus(cleaned)
-    try:
-        # Degrees inside an expression (sin 60°) become radians; letters keep their case so a
-        # LaTeX key and a typed answer name the same variables.
-        value = latex2sympy(cleaned, convert_degrees=True, conversion_config=_LATEX_CONVERSION)
-    except Exception as exc:  # noqa: BLE001 - the grammar raises bare Exceptions; all mean "unreadable"
-        raise ReadError(_latex_failure(cleaned, str(exc))) from exc
-    if value is None:
-        raise ReadError("I couldn't find any maths to read there.")
-    if isinstance(value, sp.Basic) and not isinstance(value, sp.MatrixBase | sp.Set):
-        value = value.xreplace({sp.Symbol("e"): sp.E}).doit()
-    inexact = bool(getattr(value, "has", lambda *_: False)(sp.Float))
-    return value, inexact
-
-
-_LATEX_CONVERSION = ConversionConfig(lowercase_symbols=False)
-
-
-def _parse_plus_minus(text: str) -> tuple[Any, bool]:
-    """a ± b inside an expression (the quadratic formula) stands for two values; the grammar only
-    knows a leading ±. Every ± takes the same sign, as in the formula."""
-    plus = parse_latex(re.sub(r"\\pm", "+", re.sub(r"\\mp", "-", text)))
-    minus = parse_latex(re.sub(r"\\pm", "-", re.sub(r"\\mp", "+", text)))
-    (a, a_inexact), (b, b_inexact) = plus, minus
-    inexact = a_inexact or b_inexact
-    if isinstance(a, sp.Equality) and isinstance(b, sp.Equality) and a.lhs == b.lhs:
-        return sp.Eq(a.lhs, sp.FiniteSet(a.rhs, b.rhs), evaluate=False), inexact
-    if isinstance(a, sp.Equality) or isinstance(b, sp.Equality):
-        raise ReadError("I couldn't read the ± in that equation.")
-    return sp.FiniteSet(a, b), inexact
-
-
-def _latex_failure(text: str, message: str) -> str:
-    """Say where the LaTeX grammar gave up, using the caret line of its error message."""
-    lines = message.splitlines()
-    caret = next((line for line in lines if re.fullmatch(r"~*\^", line.strip())), None)
-    if caret is not None:
-        position = len(caret.rstrip()) - 1
-        before = text[max(0, position - 15) : position].strip()
-        at = text[position : position + 10].strip()
-        if at:
-            return (
-                f"I couldn't read that maths from {at!r} on (after {before!r}). "
-                "Check the brackets and symbols there."
-            )
-        return f"The maths ends too early, after {before!r}: something is missing at the end."
-    return "I couldn't read that maths. Check the brackets and symbols."
-
-
-def _guard_power_tower(numbers: list[int]) -> None:
-    """9^{9^{9^9}}: latex2sympy evaluates while it parses, so refuse a tower too tall to compute."""
-    digits = 0.0
-    top = float(numbers[-1])
-    for base in reversed(numbers[:-1]):
-        if base <= 1:
-            top = float(base)
-            continue
-        digits = top * math.log10(base)
-        if digits > MAX_RESULT_DIGITS:
-            raise ReadError("That number is too large to check.")
-        top = float(base) ** top
-
-
-def _guard_latex_powers(text: str) -> None:
-    for match in re.finditer(r"\^\s*\{?\s*(\d+)", text):
-        if int(match.group(1)) > 10**6 or len(match.group(1)) > 7:
-            raise ReadError("That power is too large to check.")
-    for match in re.finditer(r"\d+(?:\s*\^\s*\{?\s*\d+){2,}", text):
-        _guard_power_tower([int(n[:8]) for n in re.findall(r"\d+", match.group())])
-    if len(re.findall(r"\^", text)) > 12:
-        raise ReadError("That answer has too many powers to check.")
-    for match in re.finditer(r"\\(?:prod|sum)\s*_\s*\{[^{}]*\}\s*\^\s*(\{(?:[^{}]|\{[^{}]*\})*\}|\S)", text):
-        bound = match.group(1)
-        if "^" in bound or any(int(n[:9]) > MAX_SERIES_TERMS for n in re.findall(r"\d+", bound)):
-            raise ReadError(f"I can only check sums and products of up to {MAX_SERIES_TERMS} terms.")
-    if re.search(r"\^[^!]*[)}]\s*!", text):
-        # (10^{100})!: latex2sympy computes the factorial while it parses.
-        raise ReadError(f"I can only check factorials of whole numbers up to {MAX_FACTORIAL}.")
-    for match in re.finditer(r"(\d*\.?\d+(?:[eE][-+]?\d+)?)\s*!", text):
-        if float(match.group(1)[:12]) > MAX_FACTORIAL or "e" in match.group(1).lower():
-            raise ReadError(f"I can only check factorials of whole numbers up to {MAX_FACTORIAL}.")
+        return parse_latex
+    raise AttributeError(name)

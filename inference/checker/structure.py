@@ -2,6 +2,8 @@
 
 The pieces inside (numbers, names, functions) are read by reading.py (typed text through an
 `ast` allow-list, LaTeX through latex2sympy2_extended). Runs only inside the sandboxed worker.
+Over 400 lines on purpose: the structure grammar (or below and, and below ',', labels, ±, unions,
+sets, intervals, relations) is one recursive reader whose precedence is easiest to check in one place.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from typing import Any
 import sympy as sp
 
 from . import units as unitlib
-from .reading import MAX_INPUT_CHARS, Read, ReadError, parse_latex, parse_plain
+from .latex import parse_latex
+from .reading import MAX_INPUT_CHARS, Read, ReadError, parse_plain
 
 ANSWER_TYPES = {
     "number",
@@ -66,7 +69,7 @@ def _is_latex(text: str) -> bool:
 
 
 def _unicode(text: str) -> str:
-    from .reading import _UNICODE
+    from .names import _UNICODE
 
     for old, new in _UNICODE.items():
         text = text.replace(old, new)

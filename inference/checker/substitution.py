@@ -9,7 +9,8 @@ import sympy as sp
 
 from .comparators.sets import as_values
 from .extract import extract, looks_like_prose
-from .reading import ReadError, parse_latex
+from .latex import parse_latex
+from .reading import ReadError
 from .structure import read
 from .verdicts import Status, verdict
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pint
 
-from .reading import GREEK
+from .names import GREEK
 
 REGISTRY = pint.UnitRegistry()
 # Single letters that are far more often variables than units in a school answer.
