@@ -25,8 +25,8 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from tests.conftest import Personas, services_missing
+from tests.tutoring.conftest import socket_for
 from tests.tutoring.fake import FakeLLM, solution_tokens
-from tests.tutoring.sockets import socket_for
 from tests.tutoring.test_tutor_stream import CORRECT, open_and_ask, visible_text
 from tutor.tutoring import dispatch
 from tutor.tutoring.models import Message, MessageChunk
@@ -640,7 +640,7 @@ async def test_redis_as_compose_runs_it_keeps_queued_tasks_across_a_crash(
 
 
 async def test_an_answer_whose_worker_died_with_nobody_watching_is_finished_by_the_sweeper(
-    solutions_allowed: Personas, fake_llm: FakeLLM, settings, tmp_path: Path
+    solutions_allowed: Personas, fake_llm: FakeLLM, private_redis: PrivateRedis, settings, tmp_path: Path
 ) -> None:
     """The student leaves mid-answer and the worker is SIGKILLed. No page asks for a new job, and
     Redis would hand the killed task out again only after its visibility timeout (16 minutes by
@@ -657,9 +657,15 @@ async def test_an_answer_whose_worker_died_with_nobody_watching_is_finished_by_t
     fake_llm.reply(solution_tokens(LONG), tokens_per_second=60)
     fake_llm.reply(solution_tokens(continuation), tokens_per_second=60)
     queue = f"tutor-test-{uuid.uuid4().hex[:8]}"
-    claim = {"TUTOR_CLAIM_STALE_SECONDS": "3"}
+    # A Redis of the test's own: earlier tests' leftover messages name the same row ids (the test
+    # database starts its ids again), and the sweeper would take them for this answer's task.
+    claim = {
+        "REDIS_URL": private_redis.url,
+        "CELERY_BROKER_URL": private_redis.url,
+        "TUTOR_CLAIM_STALE_SECONDS": "3",
+    }
     sweeping = {**claim, "TUTOR_SWEEP_SECONDS": "1", "TUTOR_SWEEP_GRACE_SECONDS": "1"}
-    with celery_broker_at(settings.CELERY_BROKER_URL, queue):
+    with celery_broker_at(private_redis.url, queue):
         with celery_worker(
             ollama_host=fake_llm.url, log_path=tmp_path / "worker1.log", queue=queue, extra_env=claim
         ) as (first, _):
