@@ -5,6 +5,7 @@ deprecation warnings. Runs the real command."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import re
@@ -149,7 +150,7 @@ def test_the_browser_finds_an_icon(running_site: str) -> None:
 
 def test_starting_prints_no_deprecation_warning(make_run: Started, running_site: str) -> None:
     # After a page and a socket, so whatever is imported lazily has been imported.
-    log_in(running_site, "ada")
+    log_in(running_site, "ada").close()
     output = make_run.log.read_text()
     assert "DeprecationWarning" not in output, output
     assert "deprecated" not in output.lower(), output
@@ -159,7 +160,7 @@ def test_starting_prints_no_deprecation_warning(make_run: Started, running_site:
 def test_a_site_with_debug_off_names_no_demo_account(client) -> None:
     from django.core.management import call_command
 
-    call_command("load_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    call_command("load_demo", stdout=io.StringIO())
     page = client.get("/accounts/login/").content.decode()
     assert "Log in" in page
     assert "tutor-demo-2026" not in page
