@@ -14,12 +14,14 @@ import threading
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from .answer_types import ANSWER_TYPES
 from .sandbox import ANSWERS, TUTOR, CheckerPool
 from .verdicts import NOT_JUDGED, Status
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "ANSWER_TYPES",
     "NOT_JUDGED",
     "Extraction",
     "Preview",

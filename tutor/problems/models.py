@@ -42,6 +42,7 @@ class Problem(models.Model):
         QUANTITY = "quantity", "Quantity with units"
         MULTIPLE_CHOICE = "choice", "Multiple choice"
         TEXT = "text", "Short text"
+        TUPLE = "tuple", "Ordered list (a point or a vector)"
 
     class Difficulty(models.IntegerChoices):
         EASY = 1, "Easy"

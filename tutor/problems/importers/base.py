@@ -22,7 +22,6 @@ MAX_NUMBER_DIGITS = 1000
 # page listing them all helps nobody.
 MAX_REPORTED_PROBLEMS = 100
 
-ANSWER_TYPES = {"number", "expression", "equation", "set", "interval", "matrix", "quantity", "choice", "text"}
 MODELS = {"phi4", "phi4-mini", "phi4-reasoning"}
 DIFFICULTY = {"easy": 1, "medium": 2, "hard": 3, "1": 1, "2": 2, "3": 3}
 

@@ -19,8 +19,9 @@ from typing import Any
 import yaml
 from django.utils.text import slugify
 
+from inference.checker.answer_types import ANSWER_TYPES
+
 from .base import (
-    ANSWER_TYPES,
     DIFFICULTY,
     FIELD_LIMITS,
     MAX_ARCHIVE_MEMBERS,
