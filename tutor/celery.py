@@ -14,6 +14,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tutor.settings.dev")
 app = Celery("tutor")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# An answer keeps streaming while the broker is away (its events go to PostgreSQL and the channel
+# layer, not the broker); Celery 6 is to cancel such tasks by default. Kept off, on purpose.
+app.conf.worker_cancel_long_running_tasks_on_connection_loss = False
 
 REDIS_SCHEMES = ("redis", "rediss")
 REDIS_TRANSPORT = "tutor.broker:Transport"
