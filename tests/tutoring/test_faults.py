@@ -482,7 +482,7 @@ async def test_the_worker_survives_a_redis_restart_mid_answer(
     ):
         async with socket_for(personas.student) as ws:
             message_id, frames = await ask_and_read_ten_deltas(ws, personas.problem.pk, limit=15)
-            for _ in range(2):  # twice: a worker once came back from the first restart only
+            for _ in range(2):  # twice: upstream reports had workers survive only the first (celery#8030)
                 private_redis.kill()
                 await asyncio.sleep(1.0)
                 private_redis.start()
