@@ -53,7 +53,7 @@ def check(
     except ReadError as exc:
         return verdict(False, Status.BAD_KEY, "none", f"The answer key could not be read: {exc}", "")
     model_output = bool(options.pop("model_output", False))
-    if model_output or looks_like_prose(answer):
+    if model_output or (looks_like_prose(answer) and not _reads_whole(answer, gold_read, units)):
         answer_extract = extract(answer)
     else:
         answer_extract = {"answer": answer, "status": "ok"}
@@ -123,6 +123,16 @@ _SOLUTION_LIST_KINDS = ("equation", "set", "alternatives", "relation")
 _TRAILING_WORDS = re.compile(
     r"(?:\s*(?:\\[ ,;!]|~)?\s*(?:\\(?:text(?:normal|rm|bf|it)?|mathrm|textrm|mbox|operatorname)\s*\{[^{}]*\}|[A-Za-z]{2,}\.?))+\s*$"
 )
+
+
+def _reads_whole(answer: str, gold_read: Any, units: str | None) -> bool:
+    """'12 miles per hour' is a quantity a student typed, not prose to search for an answer."""
+    if gold_read.kind != "quantity" and not units:
+        return False
+    try:
+        return read_safely(answer, answer_type="quantity", units=units).kind == "quantity"
+    except ReadError:
+        return False
 
 
 def _numbers_as_written(text: str, *, decimal_comma: bool, key_kind: str | None = None) -> str:

@@ -85,6 +85,7 @@ def _clean_unit(text: str) -> str:
     )
     text = re.sub(r"\^\{([^{}]*)\}", r"^\1", text)
     text = text.replace("{", "").replace("}", "").strip()
+    text = re.sub(r"\s+per\s+", "/", text)  # miles per hour
     text = re.sub(r"\s*/\s*", "/", text)
     text = re.sub(r"(?<=[A-Za-z])\s+(?=[A-Za-z])", "*", text)
     return text.strip()

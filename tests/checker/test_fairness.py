@@ -183,3 +183,16 @@ def test_a_decimal_comma_is_a_class_option(gold: str, answer: str, equal: bool) 
 )
 def test_pairs_and_lists_are_read_from_the_key(gold: str, answer: str, equal: bool) -> None:
     assert _check(gold, answer).equivalent is equal
+
+
+@pytest.mark.parametrize(
+    ("gold", "answer", "equal"),
+    [
+        ("12 mph", "12 miles per hour", True),
+        ("20 m/s", "72 kilometers per hour", True),
+        ("12 mph", "12 miles", False),
+        ("10 m", "The answer is 10 m", True),
+    ],
+)
+def test_units_written_in_words_are_units(gold: str, answer: str, equal: bool) -> None:
+    assert _check(gold, answer).equivalent is equal
