@@ -25,8 +25,8 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from tests.conftest import Personas, services_missing
-from tests.tutoring.conftest import socket_for
 from tests.tutoring.fake import FakeLLM, solution_tokens
+from tests.tutoring.sockets import socket_for
 from tests.tutoring.test_tutor_stream import CORRECT, open_and_ask, visible_text
 from tutor.tutoring import dispatch
 from tutor.tutoring.models import Message, MessageChunk
