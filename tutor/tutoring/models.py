@@ -45,7 +45,6 @@ class Message(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
         STREAMING = "streaming", "Streaming"
-        VERIFYING = "verifying", "Checking the answer"
         COMPLETE = "complete", "Complete"
         STOPPED = "stopped", "Stopped by the student"
         CUT_OFF = "cut_off", "Cut off (too long)"
@@ -53,7 +52,6 @@ class Message(models.Model):
 
     class Verification(models.TextChoices):
         NONE = "", "Not applicable"
-        PENDING = "pending", "Pending"
         VERIFIED = "verified", "Verified"
         VERIFIED_BY_SUBSTITUTION = "verified_by_substitution", "Verified by substitution"
         UNVERIFIED = "unverified", "Unverified"

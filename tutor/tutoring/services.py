@@ -22,7 +22,8 @@ from . import events
 from .models import JOB_STATUSES, Message, TutoringSession
 
 MAX_QUESTION_CHARS = 4000
-ACTIVE_STATUSES = (Message.Status.QUEUED, Message.Status.STREAMING, Message.Status.VERIFYING)
+# A reply still being written: the statuses in which a job holds it (checking happens while streaming).
+ACTIVE_STATUSES = JOB_STATUSES
 HINT_LIKE_MODES = (Message.Mode.HINT, Message.Mode.FEEDBACK, Message.Mode.QUESTION)
 
 
