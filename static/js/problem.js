@@ -255,6 +255,7 @@
       window.requestAnimationFrame(function () {
         pendingRender[state.id] = false;
         window.TutorRender.renderInto(state.body, state.text, !state.done);
+        markFailedStep(state);
         if (state.thinking) {
           state.thinkingEl.hidden = false;
           state.thinkingBody.textContent = state.thinking;
@@ -262,7 +263,7 @@
       });
     }
 
-    function showBadge(state, status, reason, answer) {
+    function showBadge(state, status, reason, answer, steps) {
       state.badge.innerHTML = "";
       var badge = document.createElement("span");
       var verified = status === "verified" || status === "verified_by_substitution";
@@ -273,6 +274,72 @@
       why.textContent = " " + (reason || "");
       state.badge.appendChild(badge);
       state.badge.appendChild(why);
+      if (steps) showSteps(state, steps);
+    }
+
+    // Step verification (issue 12): how many steps the checker judged, and the first wrong one
+    // marked in the rendered solution (found by its LaTeX among the formulas, in order).
+    function showSteps(state, steps) {
+      var count = document.createElement("span");
+      count.className = "steps-checked";
+      count.textContent = " " + steps.checked + (steps.checked === 1 ? " step checked" : " steps checked") +
+        (steps.unjudged ? " (" + steps.unjudged + " couldn't be checked)" : "");
+      state.badge.appendChild(count);
+      if (!steps.failed_step) return;
+      var note = document.createElement("div");
+      note.className = "step-failed-note";
+      note.appendChild(document.createTextNode("Step " + steps.failed_step + " doesn't follow: "));
+      var tex = document.createElement("span");
+      window.TutorRender.renderLatex(tex, steps.failed_latex || "");
+      note.appendChild(tex);
+      state.badge.appendChild(note);
+      state.failedStep = steps;
+      markFailedStep(state);
+    }
+
+    function markFailedStep(state) {
+      var failed = state.failedStep;
+      if (!failed) return;
+      var squash = function (tex) { return (tex || "").replace(/\s+/g, ""); };
+      var block = squash(failed.failed_block), link = squash(failed.failed_latex);
+      var maths = window.TutorRender.splitMath(state.text, false).maths;
+      var nodes = state.body.querySelectorAll(".katex");
+      for (var i = 0; i < maths.length && i < nodes.length; i++) {
+        var tex = squash(maths[i].tex);
+        if (tex === block || (link && tex.indexOf(link) !== -1)) {
+          var display = nodes[i].closest(".katex-display");
+          var holder = (display || nodes[i]).parentNode;
+          holder.classList.add("step-failed");
+          if (display) holder.classList.add("step-failed-display");
+          holder.setAttribute("data-failed-step", String(failed.failed_step));
+          holder.setAttribute("title", "This step doesn't follow from the one before.");
+          return;
+        }
+      }
+    }
+
+    // Grounded feedback: the student's own lines, the one that doesn't follow marked.
+    function markWorking(state, working) {
+      var student = state.el.previousElementSibling;
+      while (student && !student.classList.contains("bubble-student")) student = student.previousElementSibling;
+      var body = student && student.querySelector(".body");
+      if (!body || body.querySelector(".working-line")) return;
+      var lines = body.textContent.split("\n");
+      body.textContent = "";
+      lines.forEach(function (line, i) {
+        var row = document.createElement("div");
+        row.className = "working-line";
+        row.textContent = line;
+        if (i + 1 === working.failed_line) {
+          row.className += " working-wrong";
+          row.setAttribute("data-line", String(i + 1));
+          var tag = document.createElement("span");
+          tag.className = "working-tag";
+          tag.textContent = " ← this line doesn't follow";
+          row.appendChild(tag);
+        }
+        body.appendChild(row);
+      });
     }
 
     function addReportButton(state) {
@@ -361,9 +428,10 @@
           break;
         case "status":
           state.status.textContent = frame.message;
+          if (frame.working) markWorking(state, frame.working);
           break;
         case "verification":
-          showBadge(state, frame.status, frame.reason, frame.final_answer);
+          showBadge(state, frame.status, frame.reason, frame.final_answer, frame.steps);
           break;
         case "error":
           state.status.textContent = frame.message;
