@@ -17,7 +17,7 @@ from .extract import (
     math_verify_latex,
     without_thousands_marks,
 )
-from .names import SPLIT_WORDS, did_you_mean, unknown_words
+from .names import CONSTANTS, FUNCTIONS, GREEK, SPLIT_WORDS, did_you_mean, unknown_words
 from .reading import MAX_INPUT_CHARS, ReadError
 from .structure import THOUSANDS, read, read_safely, strip_wrappers
 from .substitution import substitute
@@ -110,18 +110,28 @@ def check(
     if unknown:
         # 'cosecc(3x)' is not c*o*s*e*c*c*3x: a word we don't know is named, not multiplied out.
         return verdict(False, Status.UNPARSEABLE, "none", did_you_mean(unknown[0]), "")
-    if model_output and gold_read.percent and answer_read.kind == "number" and not answer_read.percent:
-        # "28" for a key of 28 %: a model's bare number of percent.
-        answer_read.obj, answer_read.percent = answer_read.obj / 100, True
     result = compare(gold_read, answer_read, options)
+    if (
+        not result["equivalent"]
+        and model_output
+        and gold_read.percent
+        and answer_read.kind == "number"
+        and not answer_read.percent
+    ):
+        # "28" for a key of 28 %: a model's bare number of percent (0.28 was already compared).
+        answer_read.obj, answer_read.percent = answer_read.obj / 100, True
+        result = compare(gold_read, answer_read, options)
     if result["equivalent"] and form_problem(form, strip_wrappers(answer_text), answer_read.obj):
         return wrong_form(form, result["interpreted_as"])
     return result
 
 
 _SOLUTION_LIST_KINDS = ("equation", "set", "alternatives", "relation")
-_TRAILING_WORDS = re.compile(
-    r"(?:\s*(?:\\[ ,;!]|~)?\s*(?:\\(?:text(?:normal|rm|bf|it)?|mathrm|textrm|mbox|operatorname)\s*\{[^{}]*\}|[A-Za-z]{2,}\.?))+\s*$"
+_MATH_NAMES = {name.lower() for name in (*FUNCTIONS, *CONSTANTS, *GREEK)} | {"x", "y", "z", "n", "or", "and"}
+# One trailing word or LaTeX text group after a model's value: '\\text{ mph}', 'meters', '(miles)'.
+_TRAILING_WORD = re.compile(
+    r"(?:\\[ ,;!]|~|\s)*(?:\\(?P<command>text(?:normal|rm|bf|it)?|mathrm|textrm|mbox|operatorname)\s*"
+    r"\{(?P<group>[^{}]*)\}|(?P<word>[A-Za-z]{2,})\.?|\((?P<bracketed>[A-Za-z ]{2,})\))\s*$"
 )
 
 
@@ -148,9 +158,19 @@ def _numbers_as_written(text: str, *, decimal_comma: bool, key_kind: str | None 
 
 
 def _without_trailing_words(text: str) -> str:
-    """'12 miles per hour' -> '12'; '\\frac{1}{3} \\text{meters}' -> '\\frac{1}{3}'."""
-    stripped = _TRAILING_WORDS.sub("", text).strip()
-    return stripped if stripped and re.search(r"\d", stripped) else text
+    """'12 miles per hour' -> '12'; '\\frac{1}{3} \\text{meters}' -> '\\frac{1}{3}'.
+
+    Only words that can't be maths go: '2 pi', '2\\mathrm{e}' and '3 sin' keep their names, so a
+    value times a constant is never read as the bare value.
+    """
+    stripped = text
+    while (match := _TRAILING_WORD.search(stripped)) is not None:
+        words = (match.group("group") or match.group("word") or match.group("bracketed") or "").strip()
+        names = {w.lower() for w in re.findall(r"[A-Za-z]+", words)}
+        if names & _MATH_NAMES or (match.group("command") in ("mathrm", "operatorname") and len(words) < 2):
+            break
+        stripped = stripped[: match.start()].rstrip()
+    return stripped if stripped != text and re.search(r"\d", stripped) else text
 
 
 def extract_job(text: str) -> dict[str, Any]:

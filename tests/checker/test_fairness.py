@@ -196,3 +196,23 @@ def test_pairs_and_lists_are_read_from_the_key(gold: str, answer: str, equal: bo
 )
 def test_units_written_in_words_are_units(gold: str, answer: str, equal: bool) -> None:
     assert _check(gold, answer).equivalent is equal
+
+
+@pytest.mark.parametrize(
+    ("gold", "text"),
+    [
+        ("2", "\\boxed{2 \\pi}"),
+        ("2", "\\boxed{2\\mathrm{e}}"),
+        ("2", "\\boxed{2 pi}"),
+        ("3", "\\boxed{3 sin}"),
+        ("28%", "\\boxed{0.0028}"),
+        ("28%", "\\boxed{2800}"),
+        ("12", "\\boxed{13\\ \\text{mph (approximately 12 mph)}}"),
+        ("1000", "\\boxed{1\\,001}"),
+        ("34", "Final answer: the largest $n$ is 35."),
+    ],
+)
+def test_the_model_output_leniencies_never_verify_a_different_value(gold: str, text: str) -> None:
+    verdict = check_model_output(gold=gold, text=text)
+    assert not verdict.equivalent, verdict
+    assert verdict.status != Status.ERROR
