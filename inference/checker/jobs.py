@@ -47,7 +47,7 @@ def check(
     if len(answer) > MAX_MODEL_TEXT or len(gold) > MAX_MODEL_TEXT:
         return verdict(False, Status.UNPARSEABLE, "none", "That answer is far too long to check.", "")
     decimal_comma = bool(options.get("decimal_comma"))
-    gold_text = _numbers_as_written(_answer_text(gold), decimal_comma=decimal_comma)
+    gold_text = _numbers_as_written(_answer_text(gold), decimal_comma=decimal_comma, key_kind=answer_type)
     try:
         gold_read = read_safely(gold_text, answer_type=answer_type, units=units)
     except ReadError as exc:
