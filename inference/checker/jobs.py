@@ -35,6 +35,9 @@ def check(
     options = dict(options or {})
     if tolerance is not None:
         options["tolerance"] = tolerance
+    if answer_type is None and _is_word_key(gold):
+        # A key like "odd" or "\\text{Evelyn}" is a word: compared as text, not as o*d*d.
+        answer_type = "text"
     if answer_type == "choice" or answer_type == "text":
         same = _normalise_text(gold) == _normalise_text(extract(answer).get("answer") or answer)
         return verdict(
@@ -186,7 +189,19 @@ def extract_job(text: str) -> dict[str, Any]:
 
 
 def _normalise_text(text: str) -> str:
-    return re.sub(r"\s+", " ", strip_wrappers(text)).strip().lower()
+    text = re.sub(r"\\(?:text|textbf|textit|mathrm|mbox)\s*\{([^{}]*)\}", r"\1", strip_wrappers(text))
+    return re.sub(r"\s+", " ", strip_wrappers(text)).strip().strip(".").lower()
+
+
+_WORD_KEY = re.compile(r"(?:\\text(?:bf|it)?\s*\{\s*)?([A-Za-z][A-Za-z ]{2,}?)\s*\}?")
+
+
+def _is_word_key(gold: str) -> bool:
+    match = _WORD_KEY.fullmatch(strip_wrappers(gold))
+    if not match:
+        return False
+    words = match.group(1).lower().split()
+    return not any(word in _MATH_NAMES or unitlib.parse_unit(word) is not None for word in words)
 
 
 def _answer_text(text: str) -> str:

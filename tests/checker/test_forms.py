@@ -150,3 +150,18 @@ def test_the_command_line_takes_form_and_model_text(tmp_path: Path) -> None:
     assert [v["status"] for v in verdicts] == [Status.WRONG_FORM, Status.WORK_IT_OUT, Status.CORRECT]
     summary = json.loads(out[-1])["summary"]
     assert summary["agree"] == 3 and summary["crashes"] == 0 and summary["cases_per_second"] > 0
+
+
+@pytest.mark.parametrize(
+    ("gold", "answer", "equal"),
+    [
+        ("odd", "odd", True),
+        ("odd", "even", False),
+        ("even", "Even.", True),
+        ("$\\text{Evelyn}$", "\\text{Evelyn}", True),
+        ("$\\text{Evelyn}$", "Carla", False),
+    ],
+)
+def test_a_word_key_is_compared_as_text(gold: str, answer: str, equal: bool) -> None:
+    verdict = check_answer(gold=gold, answer=answer)
+    assert verdict.equivalent is equal and verdict.status in (Status.CORRECT, Status.INCORRECT), verdict
