@@ -398,6 +398,8 @@ def steps_timeout() -> float:
 
 def _steps_report(result: dict[str, Any]) -> StepReport:
     _reported(result)
+    for error in result.get("errors", ()):
+        logger.error("the step checker failed on one step (left unjudged):\n%s", error)
     if "steps" not in result:  # the whole job timed out or crashed: nothing judged
         return StepReport((), 0, 0, 0, 0, None, None, "", timed_out=result.get("status") == "timeout")
     return StepReport(

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import signal
 import time
+import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -789,6 +790,7 @@ def check_steps(
     deadline = started + total_seconds
     timers = _Timers()
     steps: list[Step] = []
+    errors: list[str] = []
     try:
         with timers:
             try:
@@ -852,11 +854,25 @@ def check_steps(
                             "couldn't read this step",
                         )
                     )
+                except Exception as exc:  # noqa: BLE001 - a bug of ours on one step: that step goes unjudged, the parent logs it
+                    del steps[before:]
+                    steps.append(
+                        Step(
+                            len(steps) + 1,
+                            statement.line,
+                            statement.text[:300],
+                            statement.block[:2000],
+                            UNJUDGED,
+                            "the checker failed on this step",
+                        )
+                    )
+                    if len(errors) < 3:
+                        errors.append("".join(traceback.format_exception(exc, limit=-6)))
                 finally:
                     timers.disarm()
     except StepTimeout:
         pass
-    return summary(steps, source=source)
+    return {**summary(steps, source=source), "errors": errors}
 
 
 def _looks_latex(text: str) -> bool:
