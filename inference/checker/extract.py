@@ -191,10 +191,33 @@ def without_thousands_marks(answer: str) -> str:
     return _THOUSANDS_MARK.sub("", answer)
 
 
+_PART = re.compile(
+    r"(?:^|[\s,;]|\\quad|\\qquad)\(?\s*(?:\(([1-9a-d])\)|\\text\{\s*\(([1-9a-d])\)\s*\})\s*(?:\\[ ,;:!]|~|\s)*"
+)
+
+
+def _parts(answer: str) -> str | None:
+    """'(1)\\ x = 2,\\quad (2)\\ m = \\frac43' -> '(2, \\frac43)': a two-part answer in one box, in order."""
+    markers = list(_PART.finditer(answer))
+    labels = [m.group(1) or m.group(2) for m in markers]
+    if len(markers) < 2 or labels != sorted(labels) or markers[0].start() > 2:
+        return None
+    values = []
+    for marker, following in zip(markers, [*markers[1:], None], strict=False):
+        part = answer[marker.end() : following.start() if following else len(answer)]
+        part = re.sub(r"(?:\\quad|\\qquad|\\[ ,;:!]|\\$|[\s,;~])+$", "", part).strip()
+        part = re.sub(r"^[A-Za-z](?:_\{?\w+\}?)?\s*=\s*", "", part)  # the part's own label: m = 4/3
+        if not part:
+            return None
+        values.append(part)
+    return "(" + ", ".join(values) + ")"
+
+
 def clean_model_answer(answer: str) -> str:
     """A model's final answer without remarks: '8\\sqrt[3]{4} \\approx 12.7' -> '8\\sqrt[3]{4}',
     'x^2 = 4 \\implies x = 2' -> 'x = 2', '\\$16,\\!386.20' -> '16,386.20'."""
     answer = _REMARK.sub(" ", answer)
+    answer = _parts(answer) or answer
     parts = _IMPLIES.split(answer)
     if len(parts) > 1 and parts[-1].strip():
         answer = parts[-1]

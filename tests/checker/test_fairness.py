@@ -216,3 +216,12 @@ def test_the_model_output_leniencies_never_verify_a_different_value(gold: str, t
     verdict = check_model_output(gold=gold, text=text)
     assert not verdict.equivalent, verdict
     assert verdict.status != Status.ERROR
+
+
+@pytest.mark.parametrize(
+    ("gold", "equal"),
+    [("(2, 4/3)", True), ("(2, 1)", False), ("4/3", False)],
+)
+def test_a_two_part_answer_in_one_box_is_read_as_its_parts_in_order(gold: str, equal: bool) -> None:
+    text = "So both parts: $\\boxed{(1)\\ x=2,\\quad (2)\\ m=\\frac43}$"
+    assert check_model_output(gold=gold, text=text).equivalent is equal
