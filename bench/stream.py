@@ -382,7 +382,7 @@ def phase_load(env: dict[str, str], args: argparse.Namespace, seed: dict) -> Non
                 f"  per stream (median): first token {statistics.median(p[0] for p in phases):.2f} s after asking, "
                 f"{statistics.median(p[1] for p in phases):.1f} tok/s from first to last token, "
                 f"verification and done {statistics.median(p[2] for p in phases):.2f} s after the last token "
-                f"(max {max(p[2] for p in phases):.2f} s)\n"
+                f"(p95 {percentile([p[2] for p in phases], 0.95):.2f} s, max {max(p[2] for p in phases):.2f} s)\n"
                 if phases
                 else ""
             )

@@ -41,10 +41,29 @@ def retry_on_dropped_connection(func: Callable[..., T], *, close_after: bool = F
     return wrapper
 
 
-def db_call(func: Callable[..., T] | None = None, *, thread_sensitive: bool = True) -> Any:
-    """`database_sync_to_async` with one retry after a dropped connection."""
+def db_call(
+    func: Callable[..., T] | None = None, *, thread_sensitive: bool = True, retry: bool = True
+) -> Any:
+    """`database_sync_to_async` with one retry after a dropped connection (`retry=False` for an
+    INSERT, which must not run twice). Not thread-sensitive: the call runs on a pooled connection
+    in the default executor instead of queueing behind every other database call of the process on
+    the one "sync" thread, and gives its connection back when done."""
     if func is None:
-        return lambda f: db_call(f, thread_sensitive=thread_sensitive)
-    return database_sync_to_async(
-        retry_on_dropped_connection(func, close_after=not thread_sensitive), thread_sensitive=thread_sensitive
-    )
+        return lambda f: db_call(f, thread_sensitive=thread_sensitive, retry=retry)
+    if retry:
+        wrapped = retry_on_dropped_connection(func, close_after=not thread_sensitive)
+    else:
+        wrapped = _closing(func) if not thread_sensitive else func
+    return database_sync_to_async(wrapped, thread_sensitive=thread_sensitive)
+
+
+def _closing(func: Callable[..., T]) -> Callable[..., T]:
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        try:
+            return func(*args, **kwargs)
+        finally:
+            if not connection.in_atomic_block:
+                connection.close()
+
+    return wrapper

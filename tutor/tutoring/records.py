@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from channels.db import database_sync_to_async
-
 from inference.checker import Verdict
 
+from .db import db_call
 from .models import Attempt, Flag, TutoringSession, Verification
 
 
@@ -53,5 +52,7 @@ def flag_raise(
     TutoringSession.objects.filter(pk=session_id).update(flagged=True)
 
 
-averification_record = database_sync_to_async(verification_record)
-aflag_raise = database_sync_to_async(flag_raise)
+# Off the shared sync thread: fifty answers verified at once must not queue their rows behind each
+# other (the verified answer waits for its row). INSERTs, so never retried.
+averification_record = db_call(verification_record, thread_sensitive=False, retry=False)
+aflag_raise = db_call(flag_raise, thread_sensitive=False, retry=False)

@@ -57,7 +57,7 @@ def _heartbeat(message_id: int, job_channel: str, next_seq: int | None) -> tuple
 heartbeat = db_call(_heartbeat, thread_sensitive=False)
 
 
-@db_call
+@db_call  # on the shared thread: a page's next read of the reply is queued behind it
 def finish(message_id: int, **fields: Any) -> None:
     """Write the reply's final state and release the claim."""
     fields.setdefault("completed_at", timezone.now())
