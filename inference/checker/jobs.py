@@ -228,6 +228,7 @@ def preview(answer: str, answer_type: str | None, units: str | None) -> dict[str
 def run(job: dict[str, Any]) -> dict[str, Any]:
     started = time.perf_counter()
     kind = job["kind"]
+    SPLIT_WORDS.clear()  # per job: previews and extractions read text too
     try:
         if kind == "check":
             result = check(
