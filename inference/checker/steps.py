@@ -28,7 +28,7 @@ from . import units as unitlib
 from .comparators.expression import expressions_equal
 from .comparators.number import Tolerance
 from .comparators.sets import as_values, sets_equal, solution_set
-from .extract import MAX_TEXT
+from .extract import MAX_TEXT, without_thousands_marks
 from .reading import MAX_INPUT_CHARS, ReadError, parse_latex, parse_plain
 from .structure import read
 
@@ -243,10 +243,19 @@ def _unit_value(text: str) -> Any | None:
     return value
 
 
+_LABEL = re.compile(r"(?:\\tag\*?\{[^{}]*\}|(?:\\q?quad|\\[,;: ])\s*\((?:[^()]|\([^()]*\))*\))\s*$")
+
+
 def _clean(text: str) -> str:
     text = text.strip()
     text = re.sub(r"\\boxed\s*\{(.*)\}", r"\1", text)
+    # Equation labels and side conditions: `2x = 4 \quad (2)`, `= x + 3 \quad (x \neq 3)`, `\tag{1}`.
+    text = _LABEL.sub("", text)
     text = _REMARK.sub("", text)
+    # 24\,000 and 1{,}000 are one number; \mathrm{d}x is the d of an integral, not a day.
+    text = without_thousands_marks(text)
+    text = re.sub(r"\\(?:mathrm|text|operatorname)\s*\{\s*d\s*\}", "d", text)
+    text = re.sub(r"(?<=[\d}\s])\\Omega\b", r"\\text{ohm}", text)
     text = re.sub(r"(\\[,;:! ]|\\q?quad|~|\s)+$", "", text)
     return text.strip().rstrip(".,;").strip()
 
@@ -286,6 +295,12 @@ def read_side(text: str, *, latex: bool) -> Any:
     # latex2sympy reads (2)(5) as 7 and 2(3) as 5: products of brackets are made explicit.
     text = re.sub(r"\\(?:left|right)(?=[()\[\]])", "", text)
     text = re.sub(r"(?<=[\d)])\s*(?=\()", r" \\cdot ", text)
+    # x(1), a(40): a letter times a bracketed number, not a function called x (\sin(2) stays).
+    text = re.sub(
+        r"(\\?[A-Za-z]+)\s*\((-?\d+(?:\.\d+)?)\)",
+        lambda m: m.group(0) if m.group(1).startswith("\\") else f"{m.group(1)} \\cdot ({m.group(2)})",
+        text,
+    )
     if _LEIBNIZ.search(text):
         raise ReadError("a derivative named by its letters")
     text = _wrap_derivatives(text)
@@ -419,14 +434,15 @@ def _link_holds(left: Any, right: Any, *, approx: bool, left_text: str, right_te
 
 def _allowed(a: complex, b: complex, *, approx: bool, left_text: str, right_text: str) -> float:
     """How far apart two values may be: a side written as a rounded decimal ('37.5', '20.8 m/s')
-    may be off by half its last place, relative to the number as written; with \\approx, 0.6 %."""
+    may be off by one unit of its last place, relative to the number as written; with \\approx, 0.6 %."""
     relative = 1e-9
     for text in (right_text, left_text):
         places = _decimals(text) if text else None
         if places is not None:
             written = float(_DECIMAL.search(text).group(0))  # type: ignore[union-attr]
             if written:
-                relative = max(relative, 0.5 * 10.0**-places * 1.000001 / written)
+                # A whole unit of the last place: models truncate as well as round (2/3 = 0.666).
+                relative = max(relative, 10.0**-places * 1.000001 / written)
             break
     if approx:
         relative = max(relative, 0.006)
@@ -436,7 +452,7 @@ def _allowed(a: complex, b: complex, *, approx: bool, left_text: str, right_text
 def _values_of(equation_text: str, left: Any, right: Any, symbol: sp.Symbol, *, latex: bool) -> Any:
     """The real solutions of one equation line in `symbol` ('x = 2 or x = -2' too)."""
     try:
-        value = read(equation_text)
+        value = read(_clean(equation_text))
         if value.kind in ("alternatives", "equation"):
             values = as_values(value, symbol)
             if values is not None and isinstance(values, sp.FiniteSet):
@@ -507,6 +523,9 @@ def judge_equation(
         if sets_equal(target, values, tol):
             context.last_equation[symbol] = (values, text)
             return PASSED, ""
+        if not (isinstance(target, sp.FiniteSet) and isinstance(values, sp.FiniteSet)):
+            # sin x = 1/2 has infinitely many solutions; a line picking some is not judged here.
+            return UNJUDGED, "infinitely many solutions"
         if isinstance(left, sp.Symbol) and _contains(target, values):
             return PASSED, ""  # one case of several: x = 2 (and x = -2 on the next line)
         if context.radicals:
@@ -543,6 +562,8 @@ def judge_equation(
     if sets_equal(before, values, tol) or (isinstance(left, sp.Symbol) and _contains(before, values)):
         context.last_equation[symbol] = (values, text)
         return PASSED, ""
+    if not (isinstance(before, sp.FiniteSet) and isinstance(values, sp.FiniteSet)):
+        return UNJUDGED, "infinitely many solutions"
     return FAILED, before_text
 
 
@@ -653,7 +674,9 @@ def _judge_statement(context: Context, statement: Statement, steps: list[Step], 
         is_equation = (
             holds is False
             and sides_letters
-            and (len(parts) == 2 or i == 1 or not (_letters(right) and _letters(left)))
+            # A chain's first link (`x = 8/2 = 4`), or its last when it ends in a number
+            # (`... = λ^2 - 5λ + 4 = 0`), is an equation; a middle link must be an identity.
+            and (len(parts) == 2 or i == 1 or (i == len(parts) - 1 and not _letters(right)))
         )
         if holds is None and not sides_letters:
             step.reason = "couldn't compare this step"
