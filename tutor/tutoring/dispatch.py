@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
@@ -13,9 +14,17 @@ _running: set[asyncio.Task[None]] = set()
 
 async def generation_enqueue(*, message_id: int) -> None:
     if settings.TUTOR_GENERATION == "celery":
+        from kombu.exceptions import OperationalError
+
         from .tasks import generate_reply
 
-        generate_reply.delay(message_id)
+        try:
+            # Publishing is blocking I/O (0.8 s against a refusing Redis): not on the event loop.
+            await sync_to_async(generate_reply.delay, thread_sensitive=False)(message_id)
+        except OperationalError:
+            # Redis is away: the reply stays queued in the database and the worker's sweeper
+            # (tutor/sweeper.py) queues it again once Redis is back. The student is not failed.
+            logger.warning("could not queue the reply %s; the sweeper will", message_id, exc_info=True)
         return
     from .generation import generation_run
 
