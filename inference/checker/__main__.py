@@ -3,8 +3,9 @@
 Each line: `gold` and either `answer` (what a student typed) or `text` (a model's whole reply,
 read with `check_model_output`), plus optional `answer_type`, `tolerance`, `units`, `problem`,
 and the options `sig_figs`, `decimal_places`, `accept_bare_value`, `tolerance_mode`, `form`,
-`decimal_comma`, `positive_letters` (or an `options` object). Lines with `equivalent` are labelled:
-the summary counts agreement. It also counts cases per second and worker crashes (status `error`).
+`decimal_comma`, `positive_letters`, `up_to_constant` (or an `options` object). Lines with
+`equivalent` are labelled: the summary counts agreement. It also counts cases per second and
+worker crashes (status `error`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ OPTION_KEYS = (
     "form",
     "decimal_comma",
     "positive_letters",
+    "up_to_constant",
 )
 
 

@@ -165,3 +165,25 @@ def test_the_command_line_takes_form_and_model_text(tmp_path: Path) -> None:
 def test_a_word_key_is_compared_as_text(gold: str, answer: str, equal: bool) -> None:
     verdict = check_answer(gold=gold, answer=answer)
     assert verdict.equivalent is equal and verdict.status in (Status.CORRECT, Status.INCORRECT), verdict
+
+
+@pytest.mark.parametrize(
+    ("gold", "answer", "equal", "words"),
+    [
+        ("x^3/3 + C", "x^3/3 + c", True, "up to the constant"),
+        ("x^3/3 + C", "x^3/3 + 5 + k", True, "up to the constant"),
+        ("sin(2x) + C", "2 sin(x) cos(x) + K", True, "up to the constant"),
+        ("x^3/3 + C", "x^3/3", False, "constant of integration"),
+        ("x^3/3 + C", "x^2/2 + C", False, "isn't equal"),
+    ],
+)
+def test_an_antiderivative_key_is_matched_up_to_its_constant_when_asked(
+    gold: str, answer: str, equal: bool, words: str
+) -> None:
+    verdict = check_answer(gold=gold, answer=answer, options={"up_to_constant": True})
+    assert verdict.equivalent is equal and words in verdict.reason, verdict
+
+
+def test_without_the_option_a_lone_letter_in_a_key_is_a_quantity() -> None:
+    # "A + B + C" may be three angles: k is not C.
+    assert not check_answer(gold="A + B + C", answer="A + B + k").equivalent

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import sympy as sp
+
 from ..reading import Read
 from ..verdicts import Status, verdict
 from .expression import compare_expressions, expressions_equal
@@ -54,7 +56,14 @@ def compare(gold: Read, answer: Read, options: dict[str, Any]) -> dict[str, Any]
     if gold.kind == "number":
         return compare_number_key(gold, answer, options, bare_ok)
     if gold.kind == "expr":
-        return compare_expression_key(gold, answer, bare_ok, positive=bool(options.get("positive_letters")))
+        return compare_expression_key(
+            gold,
+            answer,
+            bare_ok,
+            positive=bool(options.get("positive_letters")),
+            # Asked for per problem (an antiderivative, x^3/3 + C): a lone C in a key may be a quantity.
+            up_to_constant=bool(options.get("up_to_constant")),
+        )
     comparator = COMPARATORS.get(gold.kind)
     if comparator is None:
         return verdict(False, Status.INCORRECT, gold.kind, "That isn't the right answer.", interpreted)
@@ -100,9 +109,48 @@ def compare_number_key(gold: Read, answer: Read, options: dict[str, Any], bare_o
     )
 
 
+_CONSTANT_NAMES = ("C", "c", "K", "k", "A")
+
+
+def _constant_of_integration(expr: Any, others: set[Any] | None = None) -> Any:
+    """The letter added as an arbitrary constant (x^3/3 + C): a lone term with a usual name."""
+    if not isinstance(expr, sp.Add):
+        return None
+    for term in expr.args:
+        if term.is_Symbol and term.name in _CONSTANT_NAMES and (others is None or term not in others):
+            return term
+    return None
+
+
+def compare_up_to_a_constant(gold: Read, answer: Read, constant: Any) -> dict[str, Any]:
+    """A key like x^3/3 + C: any antiderivative with its own constant (+ c, + k) is right."""
+    interpreted = answer.latex()
+    base = gold.obj - constant
+    theirs = _constant_of_integration(answer.obj, base.free_symbols)
+    if theirs is None:
+        missing = expressions_equal(base, answer.obj).equal
+        reason = (
+            "Add the constant of integration (+ C)."
+            if missing
+            else "That expression isn't equal to the right answer."
+        )
+        return verdict(False, Status.INCORRECT, "expression", reason, interpreted)
+    difference = base - (answer.obj - theirs)
+    letters = sorted(difference.free_symbols, key=lambda s: s.name)
+    # Equal up to a constant: the difference doesn't change with any letter.
+    if all(expressions_equal(sp.diff(difference, letter), sp.Integer(0)).equal for letter in letters):
+        return verdict(True, Status.CORRECT, "expression", "Correct (up to the constant).", interpreted, True)
+    return verdict(
+        False, Status.INCORRECT, "expression", "That expression isn't equal to the right answer.", interpreted
+    )
+
+
 def compare_expression_key(
-    gold: Read, answer: Read, bare_ok: bool, *, positive: bool = False
+    gold: Read, answer: Read, bare_ok: bool, *, positive: bool = False, up_to_constant: bool = False
 ) -> dict[str, Any]:
+    constant = _constant_of_integration(gold.obj) if up_to_constant else None
+    if constant is not None and answer.kind in ("expr", "number"):
+        return compare_up_to_a_constant(gold, answer, constant)
     if answer.kind in ("expr", "number"):
         return compare_expressions(gold, answer, positive=positive)
     if answer.kind == "equation" and answer.obj.lhs.is_Symbol and bare_ok:
