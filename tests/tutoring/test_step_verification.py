@@ -126,3 +126,13 @@ async def test_working_that_is_consistent_but_unfinished_still_goes_to_the_model
         frames = await frames_until_done(ws, message_id)
     assert len(fake_llm.requests) == 1
     assert visible_text(frames) == "Good so far. What could you do to both sides next?"
+
+
+async def test_a_bare_guess_is_not_confirmed_without_the_model(personas: Personas, fake_llm: FakeLLM) -> None:
+    """One line is a guess, not working: no free 'that's right' outside the answer box."""
+    fake_llm.reply(solution_tokens("How did you get that? Show me your steps."))
+    async with socket_for(personas.student) as ws:
+        message_id = await open_and_ask(ws, personas.problem.pk, mode="feedback", text="x = 2")
+        frames = await frames_until_done(ws, message_id)
+    assert len(fake_llm.requests) == 1
+    assert "each line follows" not in visible_text(frames)

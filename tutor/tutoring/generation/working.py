@@ -72,7 +72,9 @@ async def ground_feedback(reply: Any) -> bool:
         return False
     if report.ok:
         lines = [line.strip() for line in reply.student_text.splitlines() if line.strip()]
-        if not lines or not await _final_line_right(reply, lines[-1]):
+        # A bare guess ("x = 2") is not working: it goes to the model (and its leak gate) rather
+        # than to a free, attempt-less "that's right" the answer box would have counted.
+        if report.checked < 2 or not lines or not await _final_line_right(reply, lines[-1]):
             return False
         await reply.log.emit([events.delta(WORKING_ALL_RIGHT), events.done("complete", usage=reply.usage)])
         await claims.finish(
