@@ -17,7 +17,7 @@ from .extract import (
     math_verify_latex,
     without_thousands_marks,
 )
-from .names import CONSTANTS, FUNCTIONS, GREEK, SPLIT_WORDS, did_you_mean, unknown_words
+from .names import CONSTANTS, FUNCTIONS, GREEK, SPLIT_WORDS, close_name, did_you_mean, unknown_words
 from .reading import MAX_INPUT_CHARS, ReadError
 from .structure import THOUSANDS, read, read_safely, strip_wrappers
 from .substitution import substitute
@@ -218,7 +218,11 @@ def preview(answer: str, answer_type: str | None, units: str | None) -> dict[str
     except ReadError as exc:
         return {"ok": False, "latex": "", "message": str(exc)}
     message = "Your answer was read as shown."
-    if value.kind == "quantity":
+    misspelt = [word for word, _ in SPLIT_WORDS if len(word) >= 4 and close_name(word)]
+    if misspelt:
+        # No key here, so only words close to a name we know: 'cosecc' -> cosec; 'abcd' is a product.
+        message = f"{did_you_mean(misspelt[0])} I read it as letters multiplied together."
+    elif value.kind == "quantity":
         message = f"Read as a value with units ({value.unit_text})."
     elif (answer_type == "quantity" or units) and value.kind == "number":
         message = "Read as a number with no units: add units."

@@ -132,6 +132,13 @@ def unknown_words(key_letters: set[str]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def close_name(word: str, cutoff: float = 0.75) -> str | None:
+    """The known name a word is most likely a misspelling of, if any ('sinn' -> sin)."""
+    names = sorted(set(FUNCTIONS) | set(CONSTANTS) | GREEK)
+    close = difflib.get_close_matches(word.lower(), names, n=1, cutoff=cutoff)
+    return close[0] if close else None
+
+
 def did_you_mean(word: str) -> str:
     names = sorted(set(FUNCTIONS) | set(CONSTANTS) | GREEK)
     close = difflib.get_close_matches(word.lower(), names, n=1, cutoff=0.6)

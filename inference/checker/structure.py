@@ -164,7 +164,7 @@ def read(text: str, *, answer_type: str | None = None, units: str | None = None)
     )
     if result.kind == "number" and inexact and not _is_latex(text) and _number_text(text) == text.strip():
         result.display = text.strip()
-    if not result.display and result.kind in ("number", "expr") and not _is_latex(text):
+    if not result.display and result.kind in ("number", "expr") and not _is_latex(text) and "." in text:
         # What the student typed, normalised: 100.4-80.0 shows as 100.4 - 80.0, not 102/5.
         result.display = _typed_display(text)
     if (percent or degrees) and not result.display:

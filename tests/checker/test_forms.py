@@ -187,3 +187,10 @@ def test_an_antiderivative_key_is_matched_up_to_its_constant_when_asked(
 def test_without_the_option_a_lone_letter_in_a_key_is_a_quantity() -> None:
     # "A + B + C" may be three angles: k is not C.
     assert not check_answer(gold="A + B + C", answer="A + B + k").equivalent
+
+
+def test_the_preview_names_a_word_close_to_a_known_name() -> None:
+    from inference.checker import preview_answer
+
+    assert "did you mean cosec?" in preview_answer(answer="cosecc(3x)").message
+    assert preview_answer(answer="2xy").message == "Your answer was read as shown."
