@@ -68,10 +68,17 @@ def _is_latex(text: str) -> bool:
     return "\\" in text or bool(re.search(r"[\^_]\{", text))
 
 
+_ROOT_OF_ATOM = re.compile(r"([√∛])\s*(\d+(?:\.\d+)?|[A-Za-z](?![A-Za-z(]))")
+_VULGAR = {"½": "(1/2)", "⅓": "(1/3)", "⅔": "(2/3)", "¼": "(1/4)", "¾": "(3/4)", "⅕": "(1/5)", "⅛": "(1/8)"}
+
+
 def _unicode(text: str) -> str:
+    """Maths typed on a phone or written by a model: √2, 2√3, ∛4, ½, x², ≤."""
     from .names import _UNICODE
 
-    for old, new in _UNICODE.items():
+    text = _ROOT_OF_ATOM.sub(r"\1(\2)", text)  # √2 -> √(2), so it isn't read as a name 'sqrt2'
+    text = re.sub(r"(\d)\s*([½⅓⅔¼¾⅕⅛])", r"(\1+\2)", text)  # 1½ is a mixed number, 3/2
+    for old, new in {**_VULGAR, "∛": "cbrt", **_UNICODE}.items():
         text = text.replace(old, new)
     return text
 

@@ -225,3 +225,20 @@ def test_the_model_output_leniencies_never_verify_a_different_value(gold: str, t
 def test_a_two_part_answer_in_one_box_is_read_as_its_parts_in_order(gold: str, equal: bool) -> None:
     text = "So both parts: $\\boxed{(1)\\ x=2,\\quad (2)\\ m=\\frac43}$"
     assert check_model_output(gold=gold, text=text).equivalent is equal
+
+
+@pytest.mark.parametrize(
+    ("gold", "answer"),
+    [
+        ("sqrt(2)", "√2"),
+        ("2*sqrt(3)", "2√3"),
+        ("sqrt(x)", "√x"),
+        ("sqrt(2)/2", "√2/2"),
+        ("8*4^(1/3)", "8∛4"),
+        ("1/2", "½"),
+        ("3/2", "1½"),
+        ("x^2 - 1", "x² - 1"),
+    ],
+)
+def test_unicode_maths_typed_on_a_phone_is_read(gold: str, answer: str) -> None:
+    assert _check(gold, answer).equivalent
