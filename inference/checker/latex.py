@@ -43,8 +43,8 @@ def parse_latex(text: str) -> tuple[Any, bool]:
     cleaned = text
     for pattern, replacement in _COMPACT:
         cleaned = pattern.sub(replacement, cleaned)
-    for pattern, replacement in _LATEX_NOISE:
-        cleaned = re.sub(pattern, replacement, cleaned)
+    for noise, replacement in _LATEX_NOISE:
+        cleaned = re.sub(noise, replacement, cleaned)
     if re.search(r"\\(?:href|url|include|input|def|let|catcode|write|immediate|operatorname\{_)", cleaned):
         raise ReadError("That contains LaTeX commands that aren't maths.")
     if len(re.findall(r"\{", cleaned)) > 200:

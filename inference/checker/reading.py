@@ -141,7 +141,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
         if not match:
             raise ReadError(f"I couldn't read the character {text[pos]!r} (position {pos + 1}).")
         pos = match.end()
-        kind = match.lastgroup
+        kind = match.lastgroup or ""  # every alternative of _TOKEN is a named group
         if kind == "space":
             continue
         value = match.group()

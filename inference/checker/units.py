@@ -9,7 +9,7 @@ import pint
 
 from .names import GREEK
 
-REGISTRY = pint.UnitRegistry()
+REGISTRY: pint.UnitRegistry = pint.UnitRegistry()
 # Single letters that are far more often variables than units in a school answer.
 _VARIABLE_LETTERS = set("abcdfknpqrtuvwxyzABCDEFGHMPQRSTUXYZ")
 _NOT_UNITS = {

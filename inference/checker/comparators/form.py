@@ -185,7 +185,8 @@ def form_problem(form: str, answer: str, value: Any) -> bool:
     if form == "factored":
         return not _is_factored(typed)
     if form == "simplified":
-        if has_decimal is False and _fraction_parts(answer) and gcd(*_fraction_parts(answer)) != 1:
+        parts = _fraction_parts(answer)
+        if has_decimal is False and parts and gcd(*parts) != 1:
             return True
         evaluated = value if isinstance(value, sp.Expr) else None
         if evaluated is None:

@@ -157,6 +157,7 @@ def _compare_rounded(gold: Read, answer: Read, options: dict[str, Any], interpre
                 interpreted,
             )
         return verdict(True, Status.CORRECT, "number", f"Correct, to {_figures_words(wanted)}.", interpreted)
+    assert places is not None  # the caller passes sig_figs or decimal_places
     wanted = int(places)
     if not _same_decimal(answer.obj, round_places(gold.obj, wanted)):
         return verdict(False, Status.INCORRECT, "number", "That value isn't right.", interpreted)

@@ -320,9 +320,9 @@ def compare_set(gold: Read, answer: Read, tol: Tolerance, bare_ok: bool) -> dict
         target = as_values(answer, None)
         if target is None:
             # 'x^2 - 4 = 0 or x = 3': the union of what each equation solves to.
-            solved = [solution_set(item) for item in answer.obj if isinstance(item, sp.Equality)]
-            if solved and len(solved) == len(answer.obj) and all(solved) and len({s[1] for s in solved}) == 1:
-                target = sp.Union(*[s[0] for s in solved])
+            each = [solution_set(item) for item in answer.obj if isinstance(item, sp.Equality)]
+            if each and len(each) == len(answer.obj) and all(each) and len({s[1] for s in each if s}) == 1:
+                target = sp.Union(*[s[0] for s in each if s])
     elif answer.kind == "equation":
         solved = solution_set(answer.obj)
         target = solved[0] if solved else None
