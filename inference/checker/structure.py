@@ -354,7 +354,7 @@ def _parse_structure(text: str, answer_type: str | None) -> tuple[Any, bool]:
     # a ± b typed as text: both values (inside a set, both elements).
     if "±" in text:
         if text.startswith("{") and text.endswith("}"):
-            elements = []
+            elements: list[Any] = []
             for part in _split_top(text[1:-1].strip()):
                 value, part_inexact = _parse_structure(part, None)
                 inexact |= part_inexact
