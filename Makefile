@@ -56,6 +56,7 @@ fake-ollama: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: install
 	$(VENV)/bin/ruff format .
@@ -66,6 +67,7 @@ test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DJANGO_SETTINGS_MODULE=tutor.settings.test $(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/mypy
 	$(PY) -m pytest
 
 bench: install
