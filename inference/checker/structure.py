@@ -72,9 +72,37 @@ _ROOT_OF_ATOM = re.compile(r"([√∛])\s*(\d+(?:\.\d+)?|[A-Za-z](?![A-Za-z(]))"
 _VULGAR = {"½": "(1/2)", "⅓": "(1/3)", "⅔": "(2/3)", "¼": "(1/4)", "¾": "(3/4)", "⅕": "(1/5)", "⅛": "(1/8)"}
 
 
+_LATEX_UNICODE = {
+    "π": "\\pi ",
+    "θ": "\\theta ",
+    "α": "\\alpha ",
+    "β": "\\beta ",
+    "∞": "\\infty ",
+    "≤": "\\le ",
+    "≥": "\\ge ",
+    "≠": "\\ne ",
+    "×": "\\times ",
+    "·": "\\cdot ",
+    "⋅": "\\cdot ",
+    "÷": "\\div ",
+    "−": "-",
+    "–": "-",
+    "²": "^2",
+    "³": "^3",
+    "∛": "\\sqrt[3]",
+    "√": "\\sqrt",
+}
+
+
 def _unicode(text: str) -> str:
-    """Maths typed on a phone or written by a model: √2, 2√3, ∛4, ½, x², ≤."""
+    """Maths typed on a phone or written by a model: √2, 2√3, ∛4, ½, x², ≤ (in LaTeX too: \\frac{π}{2})."""
     from .names import _UNICODE
+
+    if _is_latex(text):
+        text = re.sub(r"([√∛])\s*\(([^()]*)\)", r"\1{\2}", text)  # √(x+1) -> √{x+1}
+        for old, new in _LATEX_UNICODE.items():
+            text = text.replace(old, new)
+        return text
 
     text = _ROOT_OF_ATOM.sub(r"\1(\2)", text)  # √2 -> √(2), so it isn't read as a name 'sqrt2'
     text = re.sub(r"(\d)\s*([½⅓⅔¼¾⅕⅛])", r"(\1+\2)", text)  # 1½ is a mixed number, 3/2

@@ -238,6 +238,11 @@ def test_a_two_part_answer_in_one_box_is_read_as_its_parts_in_order(gold: str, e
         ("1/2", "½"),
         ("3/2", "1½"),
         ("x^2 - 1", "x² - 1"),
+        ("pi/2", "$\\frac{π}{2}$"),
+        ("sqrt(3)/2", "$\\frac{√3}{2}$"),
+        ("sqrt(x+1)/2", "$\\frac{√(x+1)}{2}$"),
+        ("theta/2", "$\\frac{θ}{2}$"),
+        ("x<=2", "$x ≤ 2$"),
     ],
 )
 def test_unicode_maths_typed_on_a_phone_is_read(gold: str, answer: str) -> None:
