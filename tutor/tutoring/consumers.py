@@ -106,7 +106,7 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
             "ask": self.on_ask,
             "stop": self.on_stop,
             "resume": self.on_resume,
-        }.get(content.get("type"))
+        }.get(str(content.get("type")))
         if handler is None:
             await self.error("bad_frame", "I didn't understand that message.")
             return

@@ -143,8 +143,8 @@ async def _gate(
             return done(None, "The key is not stated in the text.", 0)
         return done(None, "The key can't be read by the checker; only its text was looked for.", 0)
     # Linear, but up to a few hundred milliseconds on a hostile 8000 characters: off the event loop.
-    found = await asyncio.to_thread(find_candidates, normalised, facts=facts)
-    candidates = [c for c in found if c.end > len(normalised_before)]
+    every_candidate = await asyncio.to_thread(find_candidates, normalised, facts=facts)
+    candidates = [c for c in every_candidate if c.end > len(normalised_before)]
     if len(candidates) > MAX_CANDIDATES:
         reason = f"{len(candidates)} candidate answers, more than the {MAX_CANDIDATES} the gate checks: treated as a leak."
         return done(Leak(answer="", verdict=_unchecked("", "too_many", reason), reason=reason), reason, 0)

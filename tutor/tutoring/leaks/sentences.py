@@ -12,7 +12,8 @@ _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "approx.", "Eq.", "eq.", "Fig."
 
 def _sentence_spans(text: str) -> list[tuple[int, int]]:
     """Sentence spans of `text`; a boundary is never inside a maths segment or a number like 2.5."""
-    spans, start = [], 0
+    spans: list[tuple[int, int]] = []
+    start = 0
     protected = [(seg.start, seg.end) for seg in math_segments(text)]
     p = 0
     i = 0
