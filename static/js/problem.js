@@ -348,21 +348,55 @@
       button.type = "button";
       button.className = "button report-button";
       button.textContent = "This looks wrong";
+      // A small form under the reply: an optional note, then Send (one open report per reply).
+      var form = document.createElement("form");
+      form.className = "report-form stack";
+      form.hidden = true;
+      var noteId = "report-note-" + state.id;
+      var label = document.createElement("label");
+      label.setAttribute("for", noteId);
+      label.textContent = "What looks wrong? (optional)";
+      var note = document.createElement("textarea");
+      note.id = noteId;
+      note.rows = 2;
+      note.maxLength = 1000;
+      var send = document.createElement("button");
+      send.type = "submit";
+      send.className = "button";
+      send.textContent = "Send to my teacher";
+      var thanks = document.createElement("p");
+      thanks.className = "report-thanks";
+      thanks.setAttribute("role", "status");
+      form.appendChild(label);
+      form.appendChild(note);
+      form.appendChild(send);
       button.addEventListener("click", function () {
+        form.hidden = false;
+        note.focus();
+      });
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
         var body = new URLSearchParams();
-        body.set("note", "");
+        body.set("note", note.value.trim());
+        send.disabled = true;
         fetch("/messages/" + state.id + "/report", {
           method: "POST",
           credentials: "same-origin",
           headers: { "X-CSRFToken": csrfToken(), "Content-Type": "application/x-www-form-urlencoded" },
           body: body.toString()
         }).then(function (response) { return response.json(); }).then(function (data) {
-          button.disabled = true;
-          button.textContent = data.message || "Reported";
+          form.hidden = true;
+          thanks.textContent = data.message || data.error || "Sent to your teacher.";
+          send.disabled = false;
+        }).catch(function () {
+          send.disabled = false;
+          thanks.textContent = "Couldn't reach the server. Check your connection and try again.";
         });
       });
       state.reportButton = button;
       state.el.appendChild(button);
+      state.el.appendChild(form);
+      state.el.appendChild(thanks);
     }
 
     function addStoppedActions(state) {

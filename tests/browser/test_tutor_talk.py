@@ -46,3 +46,24 @@ def test_a_question_then_stop_and_continue(
     assert shown.strip()[:10] in continued, "the continued reply starts with what was shown"
     assert "(continued)" in continued
     screenshot(page, "student-continue-after-stop")
+
+
+def test_this_looks_wrong_sends_an_optional_note_to_the_teacher(
+    site_url: str, page, solutions_allowed: Personas, fake_llm: FakeLLM
+) -> None:
+    from tutor.tutoring.models import Flag
+
+    personas = solutions_allowed
+    open_problem(page, site_url, personas)
+    fake_llm.reply(solution_tokens(SOLUTION))
+    page.get_by_role("button", name="Show a worked solution").click()
+    reply = page.locator(".bubble-tutor").last
+    reply.get_by_role("button", name="This looks wrong").click()
+    reply.get_by_label("What looks wrong? (optional)").fill("Step 2 divides by the wrong number")
+    reply.get_by_role("button", name="Send to my teacher").click()
+    thanks = reply.locator(".report-thanks")
+    expect(thanks).not_to_be_empty()
+    assert reply.get_by_label("What looks wrong? (optional)").is_hidden()
+    flag = Flag.objects.get(message__session__student=personas.student)
+    assert "Step 2 divides by the wrong number" in flag.detail
+    screenshot(page, "student-report-note")
