@@ -124,6 +124,14 @@ def _split_name(name: str) -> list[str]:
                 i += len(known)
                 break
         else:
+            if name[i] == "_" and parts and i + 1 < len(name) and name[i + 1].isalnum():
+                # x_1, v_0: a subscript belongs to its letter (one name, as in LaTeX x_1).
+                end = i + 1
+                while end < len(name) and name[end].isalnum():
+                    end += 1
+                parts[-1] += name[i:end]
+                i = end
+                continue
             if name[i].isdigit() and parts:
                 # x2 -> x*2 is surprising; keep digits attached to the previous letter (x2 as a name).
                 parts[-1] += name[i]

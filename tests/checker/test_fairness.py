@@ -247,3 +247,17 @@ def test_a_two_part_answer_in_one_box_is_read_as_its_parts_in_order(gold: str, e
 )
 def test_unicode_maths_typed_on_a_phone_is_read(gold: str, answer: str) -> None:
     assert _check(gold, answer).equivalent
+
+
+@pytest.mark.parametrize(
+    ("gold", "answer", "equal"),
+    [
+        ("x_1", "x_1", True),
+        ("x_1 + x_2", "$x_1 + x_2$", True),
+        ("v_0*t", "v_0 t", True),
+        ("x_1", "x1", False),
+    ],
+)
+def test_a_typed_subscript_belongs_to_its_letter(gold: str, answer: str, equal: bool) -> None:
+    verdict = _check(gold, answer)
+    assert verdict.equivalent is equal and verdict.status in (Status.CORRECT, Status.INCORRECT), verdict
