@@ -13,7 +13,9 @@ urlpatterns = [
     path(
         "accounts/login/",
         # A callable: the template asks afresh on every page (the demo may be loaded after start).
-        auth_views.LoginView.as_view(redirect_authenticated_user=True, extra_context={"demo_logins": demo_logins}),
+        auth_views.LoginView.as_view(
+            redirect_authenticated_user=True, extra_context={"demo_logins": demo_logins}
+        ),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -10,8 +10,8 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from tests.conftest import Personas
-from tests.tutoring.sockets import socket_for
 from tests.tutoring.fake import FakeLLM, solution_tokens
+from tests.tutoring.sockets import socket_for
 from tests.tutoring.test_tutor_stream import CORRECT, frames_until_done, open_and_ask, visible_text
 from tutor.tutoring.models import Message
 
