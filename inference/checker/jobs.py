@@ -7,8 +7,9 @@ import time
 from typing import Any
 
 from . import units as unitlib
+from .answer_types import FORMS
 from .comparators import compare
-from .comparators.form import FORMS, form_problem, unworked_operation, work_it_out, wrong_form
+from .comparators.form import form_problem, unworked_operation, work_it_out, wrong_form
 from .extract import MAX_TEXT as MAX_MODEL_TEXT
 from .extract import (
     clean_model_answer,

@@ -42,7 +42,7 @@ logger = logging.getLogger(__name__)
 MAX_ANSWER_CHARS = 2000
 # Verdicts that don't judge the student's maths (unreadable, too big, still doing the work, a
 # checker bug) cost no attempt; nor does a right value without its units, as the page promises.
-NOT_COUNTED = NOT_JUDGED | {Status.UNITS_MISSING}
+NOT_COUNTED = NOT_JUDGED | {Status.UNITS_MISSING, Status.WRONG_FORM}
 SLOW_SCOPE = "answer-slow"
 PAUSE_SCOPE = "answer-pause"
 

@@ -19,8 +19,6 @@ import sympy as sp
 from ..reading import ReadError, parse_plain
 from ..verdicts import Status, verdict
 
-FORMS = ("any", "simplified", "expanded", "factored", "reduced_fraction", "decimal", "exact")
-
 # (what it is called, how it is written in LaTeX or typed text)
 _OPERATIONS = [
     (

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from django.utils.text import slugify
 
-from inference.checker.answer_types import ANSWER_TYPES
+from inference.checker.answer_types import ANSWER_TYPES, FORMS
 
 from .base import (
     DIFFICULTY,
@@ -46,6 +46,8 @@ from .base import (
 )
 
 MB = 1024 * 1024
+# Checker options a problem may set to yes or no (docs/checker.md, docs/problem-format.md).
+BOOLEAN_OPTIONS = ("accept_bare_value", "decimal_comma", "positive_letters", "up_to_constant")
 SUFFIXES = (".yaml", ".yml", ".json", ".csv", ".xml", ".gift", ".txt")
 
 
@@ -405,7 +407,7 @@ def problem_from_mapping(
     problem.hints = _text_list(item, "hints", where, found)
     problem.choices = _text_list(item, "choices", where, found)
     _set_numbers(problem, item, where, found)
-    for option in ("accept_bare_value", "decimal_places", "tolerance_mode"):
+    for option in (*BOOLEAN_OPTIONS, "decimal_places", "tolerance_mode", "form"):
         if item.get(option) not in (None, ""):
             problem.checker_options[option] = item[option]
     _check_options(problem, found)
@@ -472,15 +474,20 @@ def _check_options(problem: ProblemSpec, found: list[ImportProblem]) -> None:
             found.append(
                 ImportProblem(problem.where, "decimal_places", f"{places!r}: use a whole number from 0 to 15")
             )
-    bare = options.get("accept_bare_value")
-    if bare is not None and not isinstance(bare, bool):
-        text = str(bare).strip().lower()
+    form = options.get("form")
+    if form is not None and form not in FORMS:
+        found.append(ImportProblem(problem.where, "form", f"{form!r}: use one of {', '.join(FORMS)}"))
+    for name in BOOLEAN_OPTIONS:
+        flag = options.get(name)
+        if flag is None or isinstance(flag, bool):
+            continue
+        text = str(flag).strip().lower()
         if text in ("yes", "true", "1"):
-            options["accept_bare_value"] = True
+            options[name] = True
         elif text in ("no", "false", "0"):
-            options["accept_bare_value"] = False
+            options[name] = False
         else:
-            found.append(ImportProblem(problem.where, "accept_bare_value", f"{bare!r}: use yes or no"))
+            found.append(ImportProblem(problem.where, name, f"{flag!r}: use yes or no"))
 
 
 # Unambiguous on purpose: `\d+\.?\d*` can split a run of digits in n ways, and fullmatch then tries

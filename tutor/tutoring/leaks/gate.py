@@ -52,9 +52,10 @@ class GateDecision:
 
 def _checker_options(problem: Problem) -> dict:
     options = {**(problem.checker_options or {}), "accept_bare_value": True}
-    # The right value rounded differently still gives the answer away.
+    # The right value rounded differently, or in another form, still gives the answer away.
     options.pop("sig_figs", None)
     options.pop("decimal_places", None)
+    options.pop("form", None)
     return options
 
 
