@@ -4,6 +4,9 @@ Everything that touches SymPy, latex2sympy or math-verify runs in a pool of kill
 processes (see sandbox.py); these functions only send jobs and receive plain data. They are
 thread-safe, and each has an async twin for use from consumers and generation jobs. `owner=`
 ("user:12") names whose check it is: the pool shares its workers fairly between owners.
+
+Over 400 lines on purpose: every public call has a sync and an async twin with the same keyword
+list, each a few lines; split up, a caller would have to know which module holds which twin.
 """
 
 from __future__ import annotations

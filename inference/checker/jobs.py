@@ -33,6 +33,8 @@ def check(
     units: str | None,
     options: dict[str, Any],
 ) -> dict[str, Any]:
+    # Long on purpose: the order of the checks below (words, model output, work it out, reading,
+    # the comparator, the form) is the grading policy of docs/checker.md, read top to bottom.
     options = dict(options or {})
     if tolerance is not None:
         options["tolerance"] = tolerance

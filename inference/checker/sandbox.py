@@ -24,6 +24,10 @@ student's ordinary preview wait 8.5-12.5 s, and the tutor's verification queued 
 
 Each lane has one thread per worker that takes the next job and waits on its child; callers get
 a `concurrent.futures.Future`, so async code awaits it without holding any thread.
+
+Over 400 lines on purpose: the worker process, the lanes, the fair queue, the spares and the
+interrupt-then-kill path share one lock; they are kept together so it can be read that no job
+is lost and no worker is leaked.
 """
 
 from __future__ import annotations

@@ -11,6 +11,10 @@ Two kinds of step:
 A step that can't be read, or that only substitutes values we don't know, is left unjudged and
 counted; nothing here ever marks a step failed on a guess. Each step has its own time bound
 (SIGALRM in the worker's main thread) inside the job's total bound.
+
+Over 400 lines on purpose: splitting a solution into steps and judging each link share one
+reading of the text (blocks, lines, offsets); `_judge_statement` and `check_steps` are long for the
+same reason: the order of their cases is the policy, and it reads best in one place.
 """
 
 from __future__ import annotations

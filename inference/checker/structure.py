@@ -3,7 +3,8 @@
 The pieces inside (numbers, names, functions) are read by reading.py (typed text through an
 `ast` allow-list, LaTeX through latex2sympy2_extended). Runs only inside the sandboxed worker.
 Over 400 lines on purpose: the structure grammar (or below and, and below ',', labels, ±, unions,
-sets, intervals, relations) is one recursive reader whose precedence is easiest to check in one place.
+sets, intervals, relations) is one recursive reader whose precedence is easiest to check in one place;
+`read` and `_parse_structure` are long for the same reason.
 """
 
 from __future__ import annotations

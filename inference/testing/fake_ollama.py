@@ -21,6 +21,9 @@ As a process (benchmarks, `make run` without a GPU):
 
 Replies come from the script's queue first (one reply per chat/generate request, in order), then
 from its responder, a function of the request; the default responder is the scripted "phi4 demo".
+
+Over 400 lines on purpose: a test server in one file (the protocol, scripted replies, faults and
+the demo scenarios), so that tests and `make fake-ollama` can run it with `python -m`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""Problem sets: import (validate everything, then save all or nothing), export, assignments."""
+"""Problem sets: import (validate everything, then save all or nothing), export, assignments.
+
+Over 400 lines on purpose: import, export and the import job share one `ImportResult` and one
+key check, and reading them together is how the all-or-nothing save can be seen to hold.
+"""
 
 from __future__ import annotations
 

@@ -110,6 +110,8 @@ def _unchecked(answer: str, status: str, reason: str) -> Verdict:
 async def _gate(
     *, text: str, problem: Problem, boundary: int, budget: float, owner: str | None
 ) -> GateDecision:
+    # Long on purpose: the order of the steps below (the key, a plain text match, the candidates,
+    # the fail-closed bounds) is the gate's policy, and docs/leak-gate.md follows it top to bottom.
     started = time.perf_counter()
     # Reading the key and scanning count against the budget too: a decision takes at most the
     # budget plus one checker time limit (the check running when the budget runs out).
