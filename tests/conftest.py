@@ -19,6 +19,14 @@ pytest_plugins = [
     "tests.browser.fixtures",  # app_server, site_url, browser, page
 ]
 
+# Property tests explore new random inputs on a developer's machine; in CI they replay the same
+# derandomised examples, so a run can't fail on luck. A crash found locally becomes a labelled case.
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI") == "true":
+    _hypothesis_settings.load_profile("ci")
+
 # CI sets this: tests of the production path must fail, not skip, without PostgreSQL and Redis.
 REQUIRE_SERVICES = os.environ.get("TUTOR_REQUIRE_SERVICES") == "1"
 

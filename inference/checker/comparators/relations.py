@@ -31,7 +31,9 @@ def relations_equal(gold: Any, answer: Any) -> bool:
     if isinstance(gold, sp.Ne) and isinstance(answer, sp.Ne):
         from .sets import equations_equal
 
-        return equations_equal(sp.Eq(gold.lhs, gold.rhs), sp.Eq(answer.lhs, answer.rhs))
+        return equations_equal(
+            sp.Eq(gold.lhs, gold.rhs, evaluate=False), sp.Eq(answer.lhs, answer.rhs, evaluate=False)
+        )
     if g is None or a is None or g[1] != a[1] or g[0].free_symbols != a[0].free_symbols:
         return False
     try:
