@@ -32,6 +32,7 @@ from tutor.classroom.models import User
 from tutor.errors import Throttled
 from tutor.limits.models import ThrottleCounter
 from tutor.limits.services import Limit, throttle_count, throttle_hit
+from tutor.problems.choices import choice_form, choice_grade
 from tutor.problems.models import Problem
 
 from . import records
@@ -221,7 +222,10 @@ def attempt_submit(*, student: User, problem: Problem, answer: str) -> AttemptRe
     if refused is not None:
         return refused
     attempt_start(student=student, problem=problem)
-    verdict = check_answer(**_check_args(problem, answer), owner=_owner(student))
+    if choice_form(problem=problem) is not None:
+        verdict = choice_grade(problem=problem, answer=answer)
+    else:
+        verdict = check_answer(**_check_args(problem, answer), owner=_owner(student))
     return attempt_record(student=student, problem=problem, answer=answer, verdict=verdict)
 
 
@@ -231,7 +235,11 @@ async def aattempt_submit(*, student: User, problem: Problem, answer: str) -> At
     if refused is not None:
         return refused
     await sync_to_async(attempt_start)(student=student, problem=problem)
-    verdict = await acheck_answer(**_check_args(problem, answer), owner=_owner(student))
+    if choice_form(problem=problem) is not None:
+        # The student picked options on the page: compared with them, not read as maths.
+        verdict = choice_grade(problem=problem, answer=answer)
+    else:
+        verdict = await acheck_answer(**_check_args(problem, answer), owner=_owner(student))
     return await sync_to_async(attempt_record)(
         student=student, problem=problem, answer=answer, verdict=verdict
     )

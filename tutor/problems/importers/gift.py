@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils.text import slugify
 
+from ..choices import choice_text
 from .base import SET_TITLE_LIMIT, ImportProblem, SetSpec, reached
 from .moodle import Keys, html_to_text
 from .readers import NUMBER, guess_type, problem_from_mapping
@@ -158,9 +159,16 @@ def _choices(inside: str, item: dict[str, Any], where: str, spec: SetSpec) -> bo
     best = options[scored.index(max(scored))][2]
     item["answer"] = best
     if any(sign == "~" for sign, _, _ in options):
-        item.update({"answer_type": "choice", "choices": [text for _, _, text in options]})
-        if sum(1 for s in scored if s > 0) > 1:
+        texts = [choice_text(text) for _, _, text in options]
+        item.update({"answer_type": "choice", "choices": texts})
+        earning = [text for text, score in zip(texts, scored, strict=True) if score > 0]
+        if max(scored) < 100 and len(earning) > 1:
+            # Moodle's multiple-answer form (~%50%a ~%50%b ~%-100%c): tick all the right ones.
+            item["answer"] = "\n".join(earning)
+        elif len(earning) > 1:
             spec.warnings.append(f"{where}: several answers earn marks; only '{best}' is kept as the key.")
+        else:
+            item["answer"] = choice_text(best)
     else:
         is_maths = NUMBER.fullmatch(best) or re.search(r"[+*/^=()]", best)
         item["answer_type"] = guess_type(best, None) if is_maths else "text"

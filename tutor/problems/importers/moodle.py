@@ -17,6 +17,7 @@ from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 from django.utils.text import slugify
 
+from ..choices import choice_text
 from .base import SET_TITLE_LIMIT, ImportProblem, SetSpec, UploadRefused, reached
 from .readers import NUMBER, guess_type, problem_from_mapping
 
@@ -129,8 +130,13 @@ def _question(
         )
     elif kind in ("multichoice", "truefalse"):
         item["answer_type"] = "choice"
-        item["choices"] = [_rich(a) for a in answers]
-        if sum(1 for f in fractions if f > 0) > 1:
+        item["choices"] = [choice_text(_rich(a)) for a in answers]
+        item["answer"] = choice_text(item["answer"])
+        right = [text for text, f in zip(item["choices"], fractions, strict=True) if f > 0]
+        if (question.findtext("single") or "true").strip().lower() in ("false", "0") and len(right) > 1:
+            # <single>false</single>: checkboxes, and every option with a positive fraction is right.
+            item["answer"] = "\n".join(right)
+        elif len(right) > 1:
             spec.warnings.append(
                 f"{where}: '{name}' has several right answers; only '{item['answer']}' is kept as the key."
             )

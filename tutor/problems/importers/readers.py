@@ -24,6 +24,7 @@ from django.utils.text import slugify
 
 from inference.checker.answer_types import ANSWER_TYPES, FORMS
 
+from ..choices import TRUE_FALSE, choice_text
 from .base import (
     DIFFICULTY,
     FIELD_LIMITS,
@@ -398,7 +399,11 @@ def problem_from_mapping(
         where=where,
     )
     problem.title = _scalar(item, "title", where, found)
-    problem.answer = _scalar(item, "answer", where, found)
+    problem.answer = (
+        "\n".join(_text_list(item, "answer", where, found))  # the right options of a choice problem
+        if isinstance(item.get("answer"), list)
+        else _scalar(item, "answer", where, found)
+    )
     problem.units = _scalar(item, "units", where, found)
     problem.answer_type = (
         _scalar(item, "answer_type", where, found)
@@ -409,6 +414,7 @@ def problem_from_mapping(
     problem.solution = _scalar(item, "solution", where, found)
     problem.hints = _text_list(item, "hints", where, found)
     problem.choices = _text_list(item, "choices", where, found)
+    _choice_fields(problem)
     _set_numbers(problem, item, where, found)
     for option in (*BOOLEAN_OPTIONS, "decimal_places", "tolerance_mode", "form"):
         if item.get(option) not in (None, ""):
@@ -534,12 +540,32 @@ def check_problem(problem: ProblemSpec, found: list[ImportProblem]) -> None:
     if len(problem.hints) > MAX_HINTS:
         found.append(ImportProblem(where, "hints", f"{len(problem.hints)} hints; the limit is {MAX_HINTS}"))
     if problem.answer_type == "choice":
-        if len(problem.choices) < 2:
-            found.append(
-                ImportProblem(where, "choices", "a multiple-choice problem needs at least two choices")
-            )
-        elif problem.answer not in problem.choices:
-            found.append(ImportProblem(where, "answer", f"{problem.answer!r} isn't one of the choices"))
+        _check_choices(problem, where, found)
+
+
+def _choice_fields(problem: ProblemSpec) -> None:
+    """`answer_type: truefalse` is a choice between true and false; options are kept on one line."""
+    if problem.answer_type in ("truefalse", "true_false", "true/false", "boolean"):
+        problem.answer_type, problem.choices = "choice", list(TRUE_FALSE)
+        problem.answer = problem.answer.lower()
+    if problem.answer_type == "choice":
+        problem.choices = [choice_text(c) for c in problem.choices]
+        problem.answer = "\n".join(choice_text(a) for a in problem.answer.splitlines() if a.strip())
+
+
+def _check_choices(problem: ProblemSpec, where: str, found: list[ImportProblem]) -> None:
+    folded = [c.casefold() for c in problem.choices]
+    right = problem.answer.splitlines()
+    if len(problem.choices) < 2:
+        found.append(ImportProblem(where, "choices", "a multiple-choice problem needs at least two choices"))
+    elif len(set(folded)) < len(folded) or "" in folded:
+        found.append(ImportProblem(where, "choices", "each choice must be written, and no two the same"))
+    elif not right:
+        found.append(ImportProblem(where, "answer", "name the right choice (or list the right ones)"))
+    else:
+        for option in right:
+            if option.casefold() not in folded:
+                found.append(ImportProblem(where, "answer", f"{option!r} isn't one of the choices"))
 
 
 # --- CSV -----------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from typing import Any, cast
 from django.conf import settings
 
 from inference.llm import CheckerFeedback, LLMConfig, LLMError, Mode, build_messages
+from tutor.problems.choices import choice_statement
 
 from .. import events
 from ..db import db_call
@@ -68,7 +69,7 @@ class Reply:
 async def _llm_messages(reply: Reply, feedback: CheckerFeedback | None) -> list[dict[str, Any]]:
     messages = build_messages(
         mode=cast(Mode, reply.mode),
-        problem_statement=reply.problem.statement,
+        problem_statement=choice_statement(problem=reply.problem),  # with its options, if any
         history=reply.history,
         student_attempt=reply.student_text or None,
         checker_feedback=feedback,
