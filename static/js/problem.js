@@ -33,6 +33,19 @@
     var count = document.getElementById("attempt-count");
     var timer = null;
     var lastAsked = "";
+    // A choice problem has options instead of a text box: the picked ones, one per line.
+    var choiceForm = form.hasAttribute("data-choice");
+    function answerValue() {
+      if (!choiceForm) return input.value;
+      var picked = form.querySelectorAll("input[name=answer]:checked");
+      return Array.prototype.map.call(picked, function (box) { return box.value; }).join("\n");
+    }
+    if (choiceForm) {
+      var texts = form.querySelectorAll(".choice-text");
+      for (var t = 0; t < texts.length; t++) {
+        if (/\$|\\\(|\\\[/.test(texts[t].textContent)) window.TutorRender.renderInto(texts[t], texts[t].textContent, false);
+      }
+    }
 
     function showPreview(data) {
       preview.innerHTML = "";
@@ -117,7 +130,7 @@
       if (field && !wrap.hidden) field.focus();
     }
 
-    input.addEventListener("input", function () {
+    if (input) input.addEventListener("input", function () {
       clearTimeout(timer);
       timer = setTimeout(function () {
         var value = input.value;
@@ -133,8 +146,13 @@
 
     form.addEventListener("submit", function (event) {
       event.preventDefault();
-      var value = input.value;
+      var value = answerValue();
       result.className = "result";
+      if (choiceForm && !value) {
+        result.className = "result result-unread";
+        result.textContent = "Pick an answer first. Nothing was sent, so this didn't count as an attempt.";
+        return;
+      }
       result.textContent = "Checking…";
       postJSON(form.getAttribute("action"), { answer: value }).then(function (data) {
         result.innerHTML = "";
@@ -160,7 +178,7 @@
         result.appendChild(text);
         var item = document.createElement("li");
         var code = document.createElement("code");
-        code.textContent = value;
+        code.textContent = value.split("\n").join("; ");
         item.appendChild(code);
         item.appendChild(document.createTextNode(" — " + (data.correct ? "correct" : "not yet: " + data.reason)));
         list.insertBefore(item, list.firstChild);
