@@ -25,7 +25,7 @@ from tests.tutoring.fake import FakeLLM, solution_tokens
 from tests.tutoring.sockets import socket_for
 from tests.tutoring.test_tutor_stream import frames_until_done, open_and_ask
 from tutor.problems.models import Problem, ProblemSet
-from tutor.problems.services import problem_set_export_yaml
+from tutor.problems.services import problem_set_export_moodle, problem_set_export_yaml
 from tutor.tutoring.models import Attempt
 
 GIFT_FROM_MOODLE_DOCS = """\
@@ -175,6 +175,13 @@ def test_our_yaml_expresses_one_several_and_true_false_and_exports_back(personas
     assert again.ok, [str(e) for e in again.errors]
     after = list(again.problem_set.problems.order_by("position").values("key", "answer", "choices"))
     assert after == before
+
+    xml = problem_set_export_moodle(problem_set=result.problem_set)
+    assert "<single>false</single>" in xml
+    moodle = load(personas, "choices-moodle.xml", xml.encode())
+    assert moodle.ok, [str(e) for e in moodle.errors]
+    back = list(moodle.problem_set.problems.order_by("position").values("key", "answer", "choices"))
+    assert back == before
 
 
 def test_a_right_option_that_is_not_among_the_choices_is_refused_with_its_line(personas: Personas) -> None:

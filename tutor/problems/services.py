@@ -398,9 +398,10 @@ def problem_set_export_moodle(*, problem_set: ProblemSet) -> str:
             )
         out.append(f"    <idnumber>{escape(problem.key)}</idnumber>")
         if kind == "multichoice":
-            out.append("    <single>true</single>")
-            for choice in problem.choices or [problem.answer]:
-                fraction = 100 if choice == problem.answer else 0
+            right = problem.answer.splitlines()  # several right options are one per line
+            out.append(f"    <single>{'false' if len(right) > 1 else 'true'}</single>")
+            for choice in problem.choices or right:
+                fraction = f"{100 / len(right):.5g}" if choice in right else 0
                 out.append(
                     f'    <answer fraction="{fraction}" format="plain_text"><text>{escape(choice)}</text></answer>'
                 )
