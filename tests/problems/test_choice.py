@@ -184,6 +184,26 @@ def test_our_yaml_expresses_one_several_and_true_false_and_exports_back(personas
     assert back == before
 
 
+def test_json_says_the_same(personas: Personas) -> None:
+    data = {
+        "problems": [
+            {
+                "key": "p",
+                "statement": "Primes?",
+                "answer_type": "choice",
+                "choices": ["2", "4", "5"],
+                "answer": ["2", "5"],
+            },
+            {"key": "t", "statement": "Ice floats.", "answer_type": "truefalse", "answer": True},
+        ]
+    }
+    result = load(personas, "choices.json", json.dumps(data).encode())
+    assert result.ok, [str(e) for e in result.errors]
+    problems = {p.key: p for p in result.problem_set.problems.all()}
+    assert problems["p"].answer.splitlines() == ["2", "5"]
+    assert (problems["t"].answer, problems["t"].choices) == ("true", ["true", "false"])
+
+
 def test_a_right_option_that_is_not_among_the_choices_is_refused_with_its_line(personas: Personas) -> None:
     text = OUR_YAML.replace('answer: ["2", "5"]', 'answer: ["2", "7"]')
     result = load(personas, "choices.yaml", text.encode())
