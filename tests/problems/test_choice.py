@@ -273,6 +273,6 @@ async def test_the_tutor_reads_the_options(personas: Personas, fake_llm: FakeLLM
     async with socket_for(personas.student) as ws:
         message_id = await open_and_ask(ws, sky.pk, mode="hint")
         await frames_until_done(ws, message_id)
-    prompt = str(fake_llm.requests[-1]["messages"])
+    prompt = "\n".join(m["content"] for m in fake_llm.requests[-1]["messages"])
     assert "Choose one option" in prompt
-    assert "A. Blue" in prompt and "B. Green" in prompt and "C. Red" in prompt
+    assert "- Blue\n- Green\n- Red" in prompt

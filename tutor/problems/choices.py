@@ -62,7 +62,9 @@ def choice_statement(*, problem: Problem) -> str:
     if form.true_false:
         return f"{problem.statement.rstrip()}\n\nTrue or false?"
     ask = "Choose all the options that are right:" if form.multiple else "Choose one option:"
-    options = "\n".join(f"{chr(65 + i) if i < 26 else i + 1}. {o}" for i, o in enumerate(form.options))
+    # Bullets, not letters: the leak gate looks for the key's text, and a letter would be an alias it
+    # doesn't know ("the answer is B").
+    options = "\n".join(f"- {o}" for o in form.options)
     return f"{problem.statement.rstrip()}\n\n{ask}\n{options}"
 
 
