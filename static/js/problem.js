@@ -35,6 +35,20 @@
     var lastAsked = "";
     // A choice problem has options instead of a text box: the picked ones, one per line.
     var choiceForm = form.hasAttribute("data-choice");
+    var solvedState = document.getElementById("solved-state");
+    var nextProblem = document.getElementById("next-problem");
+    var setSolved = document.getElementById("set-solved");
+    var existing = list.querySelectorAll(".attempt-answer");
+    for (var e = 0; e < existing.length; e++) showAttemptAnswer(existing[e], existing[e].textContent);
+    var dueNote = document.getElementById("due-note");
+
+    function showSolved() {
+      if (solvedState && solvedState.hidden) {
+        solvedState.hidden = false;
+        if (setSolved) setSolved.textContent = String(Number(setSolved.textContent) + 1);
+      }
+      if (nextProblem) nextProblem.hidden = false;
+    }
     function answerValue() {
       if (!choiceForm) return input.value;
       var picked = form.querySelectorAll("input[name=answer]:checked");
@@ -172,22 +186,40 @@
         }
         badge.className = "badge " + (data.correct ? "badge-verified" : "badge-incorrect");
         badge.textContent = data.correct ? "Correct" : "Not yet";
-        text.textContent = " " + data.reason;
+        // The checker's reason for a right answer is often just "Correct.": said once, by the badge.
+        var reason = (data.reason || "").trim();
+        text.textContent = /^correct\b/i.test(reason) && data.correct ? "" : " " + reason;
         result.className = "result " + (data.correct ? "result-correct" : "result-wrong");
         result.appendChild(badge);
         result.appendChild(text);
         var item = document.createElement("li");
-        var code = document.createElement("code");
-        code.textContent = value.split("\n").join("; ");
-        item.appendChild(code);
+        var shown = document.createElement("span");
+        shown.className = "attempt-answer";
+        showAttemptAnswer(shown, value.split("\n").join("; "));
+        item.appendChild(shown);
         item.appendChild(document.createTextNode(" — " + (data.correct ? "correct" : "not yet: " + data.reason)));
+        // The server marks the attempt; the page knows the due date has passed when it was loaded.
+        if (data.late || (data.late === undefined && dueNote && dueNote.classList.contains("due-late"))) {
+          var late = document.createElement("span");
+          late.className = "badge badge-late";
+          late.textContent = "late";
+          item.appendChild(document.createTextNode(" "));
+          item.appendChild(late);
+        }
         list.insertBefore(item, list.firstChild);
+        if (data.correct) showSolved();
         count.textContent = String(data.attempts);
         unlockSolutionIfAllowed(data.attempts, data.correct);
       }).catch(function () {
         result.textContent = "Couldn't reach the server. Check your connection and try again.";
       });
     });
+  }
+
+  // An answer from the maths editor is LaTeX: shown as the formula it is, not as its source.
+  function showAttemptAnswer(element, answer) {
+    element.textContent = answer;
+    if (/\\[a-zA-Z]|[{}]/.test(answer)) window.TutorRender.renderLatex(element, answer);
   }
 
   var solutionButton = null;
@@ -557,13 +589,18 @@
         else if (frame.type === "accepted") {
           var reply = tutorState(frame.message_id, frame.mode);
           setRunning(frame.message_id);
-          // The new reply is where the student should look next.
+          // The new reply is where the student should look next. The ask buttons are disabled while
+          // it runs, which would drop the focus to <body>: it goes to the reply instead.
+          reply.el.setAttribute("tabindex", "-1");
+          var active = document.activeElement;
+          if (!active || active === document.body || active.closest(".tutor-actions")) reply.el.focus({ preventScroll: true });
           reply.el.scrollIntoView({ block: "nearest" });
         } else if (frame.type === "error" && frame.message_id === undefined) {
           var note = document.createElement("li");
           note.className = "bubble bubble-notice";
           note.textContent = frame.message;
           chat.appendChild(note);
+          note.scrollIntoView({ block: "nearest" });
         } else if (frame.message_id !== undefined) apply(frame);
       });
       ws.addEventListener("close", function (event) {

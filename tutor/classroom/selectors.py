@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from tutor.problems.models import Problem, ProblemSet
+from tutor.tutoring.models import Attempt
 
 from .models import Assignment, Classroom, User
 
@@ -80,3 +85,48 @@ def _assignment_allows_solution(
         False,
         f"Have a go first: the worked solution unlocks after {left} more attempt{'s' if left != 1 else ''}.",
     )
+
+
+def assignment_is_late(*, assignment: Assignment | None, now: datetime | None = None) -> bool:
+    """An answer sent now counts as late: its assignment has a due date and it has passed."""
+    if assignment is None or assignment.due_at is None:
+        return False
+    return (now or timezone.now()) > assignment.due_at
+
+
+def solved_problem_ids(*, student: User, problem_set_ids: Iterable[int]) -> set[int]:
+    """Problems of these sets the student has solved: a correct attempt, late or not."""
+    return set(
+        Attempt.objects.filter(student=student, correct=True, problem__problem_set__in=list(problem_set_ids))
+        .values_list("problem_id", flat=True)
+        .distinct()
+    )
+
+
+def problem_solved_by(*, student: User, problem: Problem) -> bool:
+    return Attempt.objects.filter(student=student, problem=problem, correct=True).exists()
+
+
+@dataclass(frozen=True)
+class Progress:
+    solved: int
+    total: int
+
+    @property
+    def done(self) -> bool:
+        return self.total > 0 and self.solved >= self.total
+
+
+def problem_set_progress_for(*, student: User, problem_set_ids: Iterable[int]) -> dict[int, Progress]:
+    """ "3 of 12 solved" per set, counting the problems the set page lists (not a multi-part's parts)."""
+    set_ids = list(problem_set_ids)
+    solved = solved_problem_ids(student=student, problem_set_ids=set_ids)
+    listed = Problem.objects.filter(problem_set__in=set_ids, parent__isnull=True).values_list(
+        "problem_set_id", "pk"
+    )
+    totals: dict[int, list[int]] = {set_id: [0, 0] for set_id in set_ids}
+    for set_id, problem_id in listed:
+        totals[set_id][1] += 1
+        if problem_id in solved:
+            totals[set_id][0] += 1
+    return {set_id: Progress(solved=s, total=t) for set_id, (s, t) in totals.items()}

@@ -74,6 +74,14 @@ def home(request: HttpRequest) -> HttpResponse:
         .select_related("problem_set", "classroom")
         .order_by("due_at", "id")
     )
+    if user.is_student:
+        assignments = list(assignments)
+        progress = selectors.problem_set_progress_for(
+            student=user, problem_set_ids={a.problem_set_id for a in assignments}
+        )
+        for assignment in assignments:
+            assignment.progress = progress[assignment.problem_set_id]
+            assignment.late_now = selectors.assignment_is_late(assignment=assignment)
     context = {
         "classes": classes,
         "assignments": assignments,

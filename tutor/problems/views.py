@@ -10,10 +10,16 @@ from tutor.classroom import selectors
 @login_required
 def problem_set_detail(request: HttpRequest, pk: int) -> HttpResponse:
     problem_set = get_object_or_404(selectors.problem_set_list_for(user=request.user), pk=pk)
-    problems = problem_set.problems.filter(parent__isnull=True)
-    return render(
-        request, "problems/problem_set_detail.html", {"problem_set": problem_set, "problems": problems}
-    )
+    problems = list(problem_set.problems.filter(parent__isnull=True))
+    context: dict[str, object] = {"problem_set": problem_set, "problems": problems}
+    if request.user.is_student:
+        solved = selectors.solved_problem_ids(student=request.user, problem_set_ids=[problem_set.pk])
+        for problem in problems:
+            problem.solved = problem.pk in solved
+        context["progress"] = selectors.problem_set_progress_for(
+            student=request.user, problem_set_ids=[problem_set.pk]
+        )[problem_set.pk]
+    return render(request, "problems/problem_set_detail.html", context)
 
 
 @login_required
@@ -33,6 +39,11 @@ def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 "solution_allowed": allowed,
                 "solution_locked_reason": why,
                 "assignment": assignment,
+                "late_now": selectors.assignment_is_late(assignment=assignment),
+                "solved": selectors.problem_solved_by(student=request.user, problem=problem),
+                "progress": selectors.problem_set_progress_for(
+                    student=request.user, problem_set_ids=[problem.problem_set_id]
+                )[problem.problem_set_id],
             }
         )
     siblings = list(problem.problem_set.problems.filter(parent__isnull=True).values_list("pk", flat=True))

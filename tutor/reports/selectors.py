@@ -134,17 +134,25 @@ def student_rows(classroom: Classroom, student: User) -> list[dict]:
     return rows
 
 
-def grades(classroom: Classroom) -> tuple[list[Problem], list[tuple[User, list[int], int]]]:
+def grades(classroom: Classroom) -> tuple[list[Problem], list[tuple[User, list[int], int, int]]]:
+    """Per student: 1/0 per problem, how many solved, and how many of those were solved only after
+    the due date (every correct answer to it marked late)."""
     problems = class_problems(classroom)
-    solved = set(
-        Attempt.objects.filter(
-            problem__in=problems, correct=True, student__in=classroom.students.all()
-        ).values_list("student_id", "problem_id")
-    )
+    correct = Attempt.objects.filter(
+        problem__in=problems, correct=True, student__in=classroom.students.all()
+    ).values_list("student_id", "problem_id", "late")
+    solved: set[tuple[int, int]] = set()
+    on_time: set[tuple[int, int]] = set()
+    for student_id, problem_id, late in correct:
+        solved.add((student_id, problem_id))
+        if not late:
+            on_time.add((student_id, problem_id))
+    late_only = solved - on_time
     rows = []
     for student in classroom.students.order_by("last_name", "first_name", "username"):
         marks = [1 if (student.pk, p.pk) in solved else 0 for p in problems]
-        rows.append((student, marks, sum(marks)))
+        late_count = sum(1 for p in problems if (student.pk, p.pk) in late_only)
+        rows.append((student, marks, sum(marks), late_count))
     return problems, rows
 
 

@@ -55,11 +55,18 @@ def grades_csv(request: HttpRequest, pk: int) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="grades-{classroom.pk}.csv"'
     writer = SpreadsheetWriter(response)
     writer.writerow(
-        ["student", "name", *[f"{p.problem_set.key}/{p.key}" for p in problems], "solved", "out of"]
+        ["student", "name", *[f"{p.problem_set.key}/{p.key}" for p in problems], "solved", "out of", "late"]
     )
-    for student, marks, total in rows:
+    for student, marks, total, late in rows:
         writer.writerow(
-            [student.username, student.get_full_name() or student.first_name, *marks, total, len(problems)]
+            [
+                student.username,
+                student.get_full_name() or student.first_name,
+                *marks,
+                total,
+                len(problems),
+                late,
+            ]
         )
     return response
 

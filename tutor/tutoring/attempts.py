@@ -192,11 +192,13 @@ def attempt_record(*, student: User, problem: Problem, answer: str, verdict: Ver
         if verdict.status == Status.TIMEOUT:
             answer_timeout_record(user=student)
         return AttemptResult(False, False, verdict.status, verdict.reason, verdict.interpreted_as, None)
+    assignment = selectors.assignment_for_student(user=student, problem=problem)
     with transaction.atomic():
         attempt = Attempt.objects.create(
             student=student,
             problem=problem,
-            assignment=selectors.assignment_for_student(user=student, problem=problem),
+            assignment=assignment,
+            late=selectors.assignment_is_late(assignment=assignment),
             answer=answer,
             correct=verdict.equivalent,
             status=verdict.status,

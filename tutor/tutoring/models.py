@@ -135,6 +135,8 @@ class Attempt(models.Model):
     interpreted_as = models.TextField(blank=True)
     comparator = models.CharField(max_length=40, blank=True)
     reason = models.TextField(blank=True)
+    # Sent after the assignment's due date (read from the assignment at the moment of the attempt).
+    late = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
