@@ -70,6 +70,7 @@ async def answer_submit(request: HttpRequest, pk: int) -> JsonResponse:
             "reason": result.reason,
             "interpreted_as": result.interpreted_as,
             "attempts": count,
+            "late": bool(result.attempt is not None and result.attempt.late),
         },
         status=200,
     )
