@@ -295,7 +295,20 @@ async def test_postgresql_connections_dropped_mid_answer(
             assert killed >= 1, "no connection of the server was open to drop"
             await read_until(ws, frames, done(message_id), limit=30)
     assert_whole_answer(frames, LONG)
+    # Known issue (see the closing note of this change): when earlier tests had grown this process's
+    # pool to ~9 connections, all of them dropped, the test harness's own next login (force_login in
+    # a thread) waited out the pool's 10 s timeout although the answer had completed; the server path
+    # recovered. Checking the pool here lets the harness log in; the server's recovery is what is tested.
+    await sync_to_async(_check_pool, thread_sensitive=False)()
     await assert_a_reconnecting_page_sees_it(personas, message_id, frames)
+
+
+def _check_pool() -> None:
+    from django.db import connections
+
+    pool = getattr(connections["default"], "pool", None)
+    if pool is not None:
+        pool.check()
 
 
 # --- the Celery worker killed -----------------------------------------------------------------
