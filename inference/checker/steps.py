@@ -848,17 +848,7 @@ def check_steps(
                         context, statement, steps, latex=source == "model" or _looks_latex(statement.text)
                     )
                 except StepTimeout:
-                    del steps[before:]
-                    steps.append(
-                        Step(
-                            len(steps) + 1,
-                            statement.line,
-                            statement.text[:300],
-                            statement.block[:2000],
-                            UNJUDGED,
-                            "took too long to check",
-                        )
-                    )
+                    _leave_unjudged(steps, before, statement, "took too long to check")
                 except (
                     ReadError,
                     ValueError,
@@ -870,29 +860,9 @@ def check_steps(
                     KeyError,
                     IndexError,
                 ):
-                    del steps[before:]
-                    steps.append(
-                        Step(
-                            len(steps) + 1,
-                            statement.line,
-                            statement.text[:300],
-                            statement.block[:2000],
-                            UNJUDGED,
-                            "couldn't read this step",
-                        )
-                    )
+                    _leave_unjudged(steps, before, statement, "couldn't read this step")
                 except Exception as exc:  # noqa: BLE001 - a bug of ours on one step: that step goes unjudged, the parent logs it
-                    del steps[before:]
-                    steps.append(
-                        Step(
-                            len(steps) + 1,
-                            statement.line,
-                            statement.text[:300],
-                            statement.block[:2000],
-                            UNJUDGED,
-                            "the checker failed on this step",
-                        )
-                    )
+                    _leave_unjudged(steps, before, statement, "the checker failed on this step")
                     if len(errors) < 3:
                         errors.append("".join(traceback.format_exception(exc, limit=-6)))
                 finally:
@@ -900,6 +870,14 @@ def check_steps(
     except StepTimeout:
         pass
     return {**summary(steps, source=source), "errors": errors}
+
+
+def _leave_unjudged(steps: list[Step], before: int, statement: Any, reason: str) -> None:
+    """Drop what a statement's judging had added and count the statement as one unjudged step."""
+    del steps[before:]
+    steps.append(
+        Step(len(steps) + 1, statement.line, statement.text[:300], statement.block[:2000], UNJUDGED, reason)
+    )
 
 
 def _looks_latex(text: str) -> bool:
