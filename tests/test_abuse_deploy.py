@@ -7,13 +7,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 
 import httpx
 import pytest
 
 from tests.test_config import run_django
-from tests.test_make_run import ROOT, free_port
+from tests.test_make_run import ROOT, free_port, wait_until_served
 
 PRODUCTION_ENV = {
     "DJANGO_SECRET_KEY": "k" * 20 + "-a-long-random-production-secret-value",
@@ -66,17 +65,7 @@ def test_make_run_on_a_network_address_starts_when_told_explicitly(tmp_path) -> 
             start_new_session=True,
         )
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                pytest.fail(f"make run exited:\n{log.read_text()}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/accounts/login/", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.5)
-        else:
-            pytest.fail(f"make run did not serve within 120 s:\n{log.read_text()}")
+        wait_until_served(proc, f"http://127.0.0.1:{port}", log)
         assert "Warning: serving the demo (DEBUG, demo passwords) to the network" in log.read_text()
     finally:
         os.killpg(proc.pid, signal.SIGTERM)

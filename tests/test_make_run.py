@@ -24,6 +24,20 @@ import websockets
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def wait_until_served(proc: subprocess.Popen, base: str, log: Path, limit: float = 120) -> None:
+    """Until `make run` serves its login page; fails with its output if it exits or takes too long."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"make run exited early:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{base}/accounts/login/", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.5)
+    pytest.fail(f"make run did not serve the login page within {limit:.0f} s:\n{log.read_text()}")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -57,17 +71,7 @@ def make_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Started]:
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                pytest.fail(f"make run exited early:\n{log.read_text()}")
-            try:
-                if httpx.get(f"{base}/accounts/login/", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.5)
-        else:
-            pytest.fail(f"make run did not serve the login page within 120 s:\n{log.read_text()}")
+        wait_until_served(proc, base, log)
         output = log.read_text()
         assert f"http://127.0.0.1:{port}/" in output, "make run should print the URL"
         assert "tutor-demo-2026" in output, "make run should print the demo logins"
