@@ -87,6 +87,11 @@ class Assignment(models.Model):
         AFTER_ATTEMPTS = "after_attempts", "Solutions after some attempts"
         SOLUTIONS = "solutions", "Solutions allowed"
 
+    class LatePolicy(models.TextChoices):
+        ACCEPT = "accept", "Accept late answers as if on time"
+        MARK = "mark", "Accept late answers, marked late"
+        LOCK = "lock", "Stop accepting answers after the due date"
+
     classroom = models.ForeignKey(Classroom, on_delete=models.CASCADE, related_name="assignments")
     problem_set = models.ForeignKey(
         "problems.ProblemSet", on_delete=models.CASCADE, related_name="assignments"
@@ -96,6 +101,7 @@ class Assignment(models.Model):
     solutions_release_at = models.DateTimeField(null=True, blank=True)
     tutor_mode = models.CharField(max_length=20, choices=TutorMode.choices, default=TutorMode.AFTER_ATTEMPTS)
     solutions_after_attempts = models.PositiveSmallIntegerField(default=2)
+    late_policy = models.CharField(max_length=10, choices=LatePolicy.choices, default=LatePolicy.MARK)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

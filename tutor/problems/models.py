@@ -79,6 +79,15 @@ class Problem(models.Model):
     def __str__(self) -> str:
         return self.title or f"{self.problem_set} #{self.key}"
 
+    @property
+    def full_statement(self) -> str:
+        """What the problem asks, as the tutor and the checker read it: a part comes after its stem
+        ("Let f(x) = x^2 ... (b) Find f'(2)" makes no sense without the stem). Load `parent` with
+        select_related where this is read from async code."""
+        if self.parent_id is None:
+            return self.statement
+        return f"{self.parent.statement.rstrip()}\n\n{self.statement}"
+
 
 class ImportJob(models.Model):
     """A large upload, validated and saved by a Celery task while the page shows its progress."""
