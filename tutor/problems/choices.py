@@ -58,14 +58,14 @@ def choice_statement(*, problem: Problem) -> str:
     """The statement with its options, as the tutor (the model) reads it."""
     form = choice_form(problem=problem)
     if form is None:
-        return problem.statement
+        return problem.full_statement
     if form.true_false:
-        return f"{problem.statement.rstrip()}\n\nTrue or false?"
+        return f"{problem.full_statement.rstrip()}\n\nTrue or false?"
     ask = "Choose all the options that are right:" if form.multiple else "Choose one option:"
     # Bullets, not letters: the leak gate looks for the key's text, and a letter would be an alias it
     # doesn't know ("the answer is B").
     options = "\n".join(f"- {o}" for o in form.options)
-    return f"{problem.statement.rstrip()}\n\n{ask}\n{options}"
+    return f"{problem.full_statement.rstrip()}\n\n{ask}\n{options}"
 
 
 def _verdict(equivalent: bool, status: Status, reason: str, picked: str) -> Verdict:

@@ -45,7 +45,7 @@ async def problem_solve(*, problem: Problem, model_name: str) -> Solved:
     config = llm_config_for(model_name)
     messages = build_messages(
         mode="solution",
-        problem_statement=problem.statement,
+        problem_statement=problem.full_statement,
         history=[],
         student_attempt=None,
         checker_feedback=None,
@@ -61,7 +61,7 @@ async def problem_solve(*, problem: Problem, model_name: str) -> Solved:
     verdict = await acheck_model_output(
         gold=problem.answer.strip() or None,
         text=content,
-        problem=problem.statement,
+        problem=problem.full_statement,
         answer_type=problem.answer_type if problem.answer.strip() else None,
         tolerance=problem.tolerance,
         units=problem.units or None,
@@ -137,7 +137,7 @@ def _claim(audit_id: int) -> list[Problem] | None:
     if not claimed:
         return None
     audit = AuditRun.objects.select_related("problem_set").get(pk=audit_id)
-    return list(audit.problem_set.problems.select_related("problem_set").order_by("position", "id"))
+    return list(audit.problem_set.problems.select_related("problem_set", "parent").order_by("position", "id"))
 
 
 @database_sync_to_async

@@ -59,7 +59,7 @@ def session_open(*, user: User, problem_id: int) -> TutoringSession:
 
 def session_for(*, user: User, session_id: Any) -> TutoringSession:
     session = (
-        TutoringSession.objects.select_related("problem__problem_set", "assignment")
+        TutoringSession.objects.select_related("problem__problem_set", "problem__parent", "assignment")
         .filter(pk=session_id)
         .first()
     )

@@ -129,7 +129,7 @@ class Loaded:
 @db_call
 def _load(message_id: int) -> Loaded:
     message = Message.objects.select_related(
-        "session__problem__problem_set", "reply_to", "continued_from"
+        "session__problem__problem_set", "session__problem__parent", "reply_to", "continued_from"
     ).get(pk=message_id)
     session = message.session
     history = []

@@ -102,7 +102,7 @@ async def _verify(reply: Reply, attempt: Attempt) -> Verdict:
     verdict = await acheck_model_output(
         gold=reply.gold or None,
         text=attempt.content,
-        problem=problem.statement,
+        problem=problem.full_statement,
         answer_type=problem.answer_type if reply.gold else None,
         tolerance=problem.tolerance,
         units=problem.units or None,

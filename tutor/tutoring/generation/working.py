@@ -23,7 +23,7 @@ WORKING_ALL_RIGHT = (
 
 async def solution_steps(reply: Any, attempt: Attempt) -> StepReport:
     """Every step of the model's solution; a step the checker can't read is counted, not failed."""
-    return await acheck_steps(problem=reply.problem.statement, text=attempt.content, owner=reply.owner)
+    return await acheck_steps(problem=reply.problem.full_statement, text=attempt.content, owner=reply.owner)
 
 
 async def flag_broken_step(reply: Any, steps: StepReport, model_answer: str) -> None:
@@ -53,7 +53,9 @@ async def _final_line_right(reply: Any, line: str) -> bool:
             owner=reply.owner,
         )
     else:
-        verdict = await averify_by_substitution(problem=problem.statement, answer=line, owner=reply.owner)
+        verdict = await averify_by_substitution(
+            problem=problem.full_statement, answer=line, owner=reply.owner
+        )
     return verdict.equivalent
 
 
@@ -66,7 +68,7 @@ async def ground_feedback(reply: Any) -> bool:
     a right final line the student is told so at once, without the model: returns True (done).
     """
     report = await acheck_steps(
-        problem=reply.problem.statement, text=reply.student_text, source="student", owner=reply.owner
+        problem=reply.problem.full_statement, text=reply.student_text, source="student", owner=reply.owner
     )
     if report.checked == 0:
         return False

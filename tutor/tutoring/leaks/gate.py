@@ -62,7 +62,7 @@ def _checker_options(problem: Problem) -> dict:
 async def key_facts(problem: Problem, *, owner: str | None = None) -> KeyFacts:
     """Reads the key through the checker (which caches it) and the statement here."""
     gold = problem.answer.strip()
-    values, compact, how_many = await asyncio.to_thread(statement_facts, problem.statement or "")
+    values, compact, how_many = await asyncio.to_thread(statement_facts, problem.full_statement or "")
     if problem.answer_type in ("text", "choice"):
         return KeyFacts(kind="text", statement_values=values, statement_compact=compact, how_many=how_many)
     preview = await apreview_answer(
