@@ -141,6 +141,8 @@ def audit_start(request: HttpRequest, pk: int) -> HttpResponse:
     problem_set = get_object_or_404(ProblemSet, pk=pk, owner=request.user)
     problem_set_audit_start(user=request.user, problem_set=problem_set)
     messages.success(
-        request, "The tutor is checking every answer key. Disagreements will appear in your review queue."
+        request,
+        "The tutor is checking every answer key. Each result appears on this page as it is found; "
+        "disagreements also go to your review queue.",
     )
-    return redirect("problem_set_detail", pk=pk)
+    return redirect("audit_results", pk=pk)

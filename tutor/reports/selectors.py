@@ -10,8 +10,8 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
 
 from tutor.classroom.models import Classroom, User
-from tutor.problems.models import Problem
-from tutor.tutoring.models import Attempt, Flag, Message
+from tutor.problems.models import Problem, ProblemSet
+from tutor.tutoring.models import Attempt, AuditOutcome, AuditRun, Flag, Message
 
 # Gaps longer than this between a student's actions on a problem don't count as time on task.
 IDLE_GAP = timedelta(minutes=10)
@@ -221,3 +221,45 @@ def review_queue(*, teacher: User, kind: str = "", student: str = "", page: str 
         kind=kind,
         student=student_id,
     )
+
+
+@dataclass
+class AuditReport:
+    audit: AuditRun | None
+    # (problem, outcome or None while it is still to be checked), in the set's order
+    rows: list[tuple[Problem, AuditOutcome | None]]
+    counts: dict[str, int]
+
+    @property
+    def summary(self) -> str:
+        """'12 of 12 agree', then what else there is to look at."""
+        if self.audit is None:
+            return ""
+        total = len(self.rows)
+        agree = self.counts.get(AuditOutcome.Outcome.AGREES, 0)
+        disagree = self.counts.get(AuditOutcome.Outcome.DISAGREES, 0)
+        unreadable = self.counts.get(AuditOutcome.Outcome.UNREADABLE, 0)
+        inconclusive = self.counts.get(AuditOutcome.Outcome.INCONCLUSIVE, 0)
+        parts = [f"{agree} of {total} agree"]
+        if disagree:
+            parts.append(f"{disagree} {'disagrees' if disagree == 1 else 'disagree'}")
+        if unreadable:
+            parts.append(f"{unreadable} unreadable key{'s' if unreadable != 1 else ''}")
+        if inconclusive:
+            parts.append(f"{inconclusive} inconclusive")
+        return ", ".join(parts)
+
+
+def audit_report(*, teacher: User, problem_set: ProblemSet) -> AuditReport:
+    """The set's latest answer-key audit, problem by problem."""
+    audit = (
+        AuditRun.objects.filter(problem_set=problem_set, problem_set__owner=teacher)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    problems = list(problem_set.problems.order_by("position", "id"))
+    if audit is None:
+        return AuditReport(audit=None, rows=[(p, None) for p in problems], counts={})
+    outcomes = {o.problem_id: o for o in audit.outcomes.all()}
+    counts = Counter(o.outcome for o in outcomes.values())
+    return AuditReport(audit=audit, rows=[(p, outcomes.get(p.pk)) for p in problems], counts=dict(counts))

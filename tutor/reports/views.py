@@ -10,6 +10,8 @@ from django.views.decorators.http import require_POST
 from tutor.classroom.access import require_teacher
 from tutor.classroom.models import Classroom
 from tutor.errors import ApplicationError, Throttled
+from tutor.problems.models import ProblemSet
+from tutor.tutoring.models import AuditRun
 
 from . import selectors, services
 from .spreadsheet import SpreadsheetWriter
@@ -124,3 +126,20 @@ def report_message(request: HttpRequest, message_id: int) -> JsonResponse:
             "Thanks! You already reported this reply, so we added to that report. Your teacher will see it."
         )
     return JsonResponse({"ok": True, "created": created, "message": thanks})
+
+
+@login_required
+def audit_results(request: HttpRequest, pk: int) -> HttpResponse:
+    """The latest answer-key audit of one of the teacher's sets, problem by problem."""
+    require_teacher(request.user)
+    problem_set = get_object_or_404(ProblemSet, pk=pk, owner=request.user)
+    report = selectors.audit_report(teacher=request.user, problem_set=problem_set)
+    running = report.audit is not None and report.audit.status in (
+        AuditRun.Status.QUEUED,
+        AuditRun.Status.RUNNING,
+    )
+    return render(
+        request,
+        "reports/audit_results.html",
+        {"problem_set": problem_set, "report": report, "running": running},
+    )

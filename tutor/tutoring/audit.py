@@ -29,7 +29,7 @@ from tutor.limits.services import Limit, throttle_hit
 from tutor.problems.models import Problem, ProblemSet
 
 from .generation import llm_config_for
-from .models import AuditRun, CachedSolution, Flag
+from .models import AuditOutcome, AuditRun, CachedSolution, Flag
 
 logger = logging.getLogger(__name__)
 
@@ -141,10 +141,23 @@ def _claim(audit_id: int) -> list[Problem] | None:
 
 
 @database_sync_to_async
-def _progress(audit_id: int, *, agreed: int = 0, flagged: int = 0) -> None:
-    AuditRun.objects.filter(pk=audit_id).update(
-        processed=F("processed") + 1, agreed=F("agreed") + agreed, flagged=F("flagged") + flagged
-    )
+def _record(audit_id: int, problem: Problem, result: ProblemAudit) -> None:
+    flagged = result.outcome in (AuditOutcome.Outcome.DISAGREES, AuditOutcome.Outcome.UNREADABLE)
+    with transaction.atomic():
+        AuditOutcome.objects.update_or_create(
+            audit_id=audit_id,
+            problem=problem,
+            defaults={
+                "outcome": result.outcome,
+                "reason": result.reason,
+                "model_answer": result.model_answer[:1000],
+            },
+        )
+        AuditRun.objects.filter(pk=audit_id).update(
+            processed=F("processed") + 1,
+            agreed=F("agreed") + int(result.outcome == AuditOutcome.Outcome.AGREES),
+            flagged=F("flagged") + int(flagged),
+        )
 
 
 @database_sync_to_async
@@ -174,8 +187,25 @@ def _finish(audit_id: int, status: str, error: str = "") -> None:
     AuditRun.objects.filter(pk=audit_id).update(status=status, error=error, finished_at=timezone.now())
 
 
-async def audit_problem(problem: Problem) -> str:
-    """Audit one problem; returns 'agreed', 'flagged' or 'inconclusive'."""
+# Why the model's answer settles nothing, in words for the teacher.
+_INCONCLUSIVE = {
+    Status.NO_ANSWER: "The tutor's solution gave no final answer to compare with the key.",
+    Status.HEDGED: "The tutor's solution gave more than one possible answer.",
+    Status.UNPARSEABLE: "The tutor's final answer could not be read as maths.",
+    Status.TIMEOUT: "Comparing the tutor's answer with the key took too long.",
+}
+
+
+@dataclass(frozen=True)
+class ProblemAudit:
+    outcome: str  # an AuditOutcome.Outcome value
+    reason: str = ""
+    model_answer: str = ""
+
+
+async def audit_problem(problem: Problem) -> ProblemAudit:
+    """Audit one problem: agrees, disagrees (flagged), unreadable key (flagged) or inconclusive."""
+    outcome = AuditOutcome.Outcome
     model_name = problem.problem_set.model_name
     key = problem.answer.strip()
     if key:
@@ -183,27 +213,31 @@ async def audit_problem(problem: Problem) -> str:
             answer=key, answer_type=problem.answer_type, units=problem.units or None
         )
         if not preview.ok:
-            await _flag(
-                problem,
-                Flag.Kind.KEY_UNPARSEABLE,
-                f"The answer key {key!r} could not be read: {preview.message}",
-            )
-            return "flagged"
+            detail = f"The answer key {key!r} could not be read: {preview.message}"
+            await _flag(problem, Flag.Kind.KEY_UNPARSEABLE, detail)
+            return ProblemAudit(outcome.UNREADABLE, detail)
     first = await problem_solve(problem=problem, model_name=model_name)
     if first.verdict.equivalent:
         await _cache(problem, model_name, first)
-        return "agreed"
-    if not key or first.verdict.status in (
-        Status.NO_ANSWER,
-        Status.HEDGED,
-        Status.UNPARSEABLE,
-        Status.TIMEOUT,
-    ):
-        return "inconclusive"
+        return ProblemAudit(outcome.AGREES, model_answer=first.verdict.interpreted_as)
+    if not key:
+        return ProblemAudit(
+            outcome.INCONCLUSIVE,
+            "This problem has no answer key, and the tutor's answer could not be checked by substitution.",
+            first.verdict.interpreted_as,
+        )
+    if first.verdict.status in _INCONCLUSIVE:
+        return ProblemAudit(
+            outcome.INCONCLUSIVE, _INCONCLUSIVE[Status(first.verdict.status)], first.verdict.interpreted_as
+        )
     second = await problem_solve(problem=problem, model_name=model_name)
     if second.verdict.equivalent:
         await _cache(problem, model_name, second)
-        return "agreed"
+        return ProblemAudit(
+            outcome.AGREES,
+            "The tutor's first answer was different; asked again, it agreed with the key.",
+            second.verdict.interpreted_as,
+        )
     same = await acheck_answer(
         gold=first.verdict.interpreted_as,
         answer=second.verdict.interpreted_as,
@@ -211,15 +245,18 @@ async def audit_problem(problem: Problem) -> str:
         tolerance=problem.tolerance,
     )
     if not same.equivalent:
-        return "inconclusive"
-    await _flag(
-        problem,
-        Flag.Kind.KEY_DISAGREEMENT,
+        return ProblemAudit(
+            outcome.INCONCLUSIVE,
+            f"Asked twice, the tutor gave two different answers ({first.verdict.interpreted_as}, then "
+            f"{second.verdict.interpreted_as}), neither matching the key.",
+            first.verdict.interpreted_as,
+        )
+    detail = (
         f"The key says {key}. The model answered {first.verdict.interpreted_as} twice. "
-        f"Checker: {first.verdict.reason}",
-        first.verdict.interpreted_as,
+        f"Checker: {first.verdict.reason}"
     )
-    return "flagged"
+    await _flag(problem, Flag.Kind.KEY_DISAGREEMENT, detail, first.verdict.interpreted_as)
+    return ProblemAudit(outcome.DISAGREES, detail, first.verdict.interpreted_as)
 
 
 async def audit_run(*, audit_id: int) -> None:
@@ -228,8 +265,8 @@ async def audit_run(*, audit_id: int) -> None:
         return
     try:
         for problem in problems:
-            outcome = await audit_problem(problem)
-            await _progress(audit_id, agreed=int(outcome == "agreed"), flagged=int(outcome == "flagged"))
+            result = await audit_problem(problem)
+            await _record(audit_id, problem, result)
     except LLMError as exc:
         await _finish(audit_id, AuditRun.Status.FAILED, exc.user_message)
         return

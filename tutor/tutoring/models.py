@@ -263,3 +263,30 @@ class AuditRun(models.Model):
 
     def __str__(self) -> str:
         return f"Audit of {self.problem_set} ({self.status})"
+
+
+class AuditOutcome(models.Model):
+    """What the audit found for one problem, shown on the audit's results page."""
+
+    class Outcome(models.TextChoices):
+        AGREES = "agrees", "Agrees with the key"
+        DISAGREES = "disagrees", "Disagrees with the key"
+        UNREADABLE = "unreadable", "Key could not be read"
+        INCONCLUSIVE = "inconclusive", "Inconclusive"
+
+    audit = models.ForeignKey(AuditRun, on_delete=models.CASCADE, related_name="outcomes")
+    problem = models.ForeignKey("problems.Problem", on_delete=models.CASCADE, related_name="audit_outcomes")
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    # In words for the teacher: why it is inconclusive, what the model answered.
+    reason = models.TextField(blank=True)
+    model_answer = models.CharField(max_length=1000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["audit", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["audit", "problem"], name="one_audit_outcome_per_problem")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.problem}: {self.outcome}"
