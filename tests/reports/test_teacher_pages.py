@@ -40,10 +40,37 @@ def test_dashboard_figures_match_the_attempts(activity: Personas) -> None:
     assert '<td class="attempts">4</td>' in row
     assert '<td class="tried">2</td>' in row
     assert '<td class="hints">2</td>' in row
-    assert "3×" in row and "That value isn" in row, (
-        "the three wrong answers are grouped by the checker's reason"
+    assert '<strong>3×</strong> <code class="reading">3</code>' in row and "That value isn" in row, (
+        "3, 3 and 3.0 are one wrong answer: the checker reads them as the same number"
     )
     assert "<svg" in html and "50%" in html
+
+
+def test_wrong_answers_are_grouped_by_the_checkers_reading_with_its_reason(personas: Personas) -> None:
+    for student, answer in (
+        (personas.student, "4"),
+        (personas.classmate, "4"),
+        (personas.student, "x=6"),
+        (personas.classmate, "x = 6"),
+        (personas.classmate, "6"),
+    ):
+        attempt_submit(student=student, problem=personas.problem, answer=answer)
+    html = (
+        client_for(personas.teacher)
+        .get(reverse("class_dashboard", args=[personas.classroom.pk]))
+        .content.decode()
+    )
+    cell = (
+        html.split(f'data-problem="{personas.problem.pk}"')[1]
+        .split('<td class="wrong">')[1]
+        .split("</td>")[0]
+    )
+    items = [item.split("</li>")[0] for item in cell.split("<li>")[1:]]
+    assert len(items) == 2, "4 and x=6 are different mistakes"
+    assert items[0].startswith('<strong>3×</strong> <code class="reading">6</code>')
+    assert "<code>x=6</code>" in items[0] and "<code>x = 6</code>" in items[0]
+    assert items[1].startswith('<strong>2×</strong> <code class="reading">4</code>')
+    assert "That value isn" in items[1]
 
 
 def test_grades_csv(activity: Personas) -> None:

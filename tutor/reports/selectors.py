@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
@@ -27,7 +28,8 @@ class ProblemFigures:
     solutions: int = 0
     feedback: int = 0
     minutes_on_task: float = 0.0
-    wrong_reasons: list[tuple[str, int, list[str]]] = field(default_factory=list)
+    # (the checker's reading of the answer, how many attempts, the checker's usual reason, as typed)
+    wrong_answers: list[tuple[str, int, str, list[str]]] = field(default_factory=list)
     class_size: int = 0
 
     @property
@@ -37,6 +39,24 @@ class ProblemFigures:
     @property
     def success_percent(self) -> int:
         return round(self.success_rate * 100)
+
+
+WRONG_ANSWERS_SHOWN = 3
+
+
+def normalised_answer(reading: str) -> str:
+    """The checker's reading of a wrong answer, as one key for 'the same mistake': a plain decimal
+    loses trailing zeros (3.0 and 3 are one mistake); anything else is kept as the checker wrote it."""
+    text = reading.strip()
+    if len(text) <= 40:
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            return text
+        if number.is_finite():
+            normal = number.normalize()
+            return format(normal, "f") if abs(normal.adjusted()) < 16 else str(normal)
+    return text
 
 
 def classroom_for_teacher(*, teacher: User, pk: int) -> QuerySet[Classroom]:
@@ -68,10 +88,11 @@ def dashboard(classroom: Classroom) -> list[ProblemFigures]:
     tried: dict[int, set[int]] = defaultdict(set)
     correct: dict[int, set[int]] = defaultdict(set)
     wrong: dict[int, Counter] = defaultdict(Counter)
+    reasons: dict[tuple[int, str], Counter] = defaultdict(Counter)
     samples: dict[tuple[int, str], list[str]] = defaultdict(list)
     activity: dict[tuple[int, int], list] = defaultdict(list)
     attempts = Attempt.objects.filter(problem__in=figures, student__in=students).values(
-        "problem_id", "student_id", "correct", "reason", "answer", "created_at"
+        "problem_id", "student_id", "correct", "reason", "answer", "interpreted_as", "created_at"
     )
     for row in attempts:
         item = figures[row["problem_id"]]
@@ -81,13 +102,12 @@ def dashboard(classroom: Classroom) -> list[ProblemFigures]:
         if row["correct"]:
             correct[row["problem_id"]].add(row["student_id"])
         else:
-            reason = row["reason"] or "Not right"
-            wrong[row["problem_id"]][reason] += 1
-            if (
-                len(samples[(row["problem_id"], reason)]) < 3
-                and row["answer"] not in samples[(row["problem_id"], reason)]
-            ):
-                samples[(row["problem_id"], reason)].append(row["answer"])
+            reading = normalised_answer(row["interpreted_as"] or row["answer"])
+            wrong[row["problem_id"]][reading] += 1
+            reasons[(row["problem_id"], reading)][row["reason"] or "Not right"] += 1
+            typed = samples[(row["problem_id"], reading)]
+            if len(typed) < 3 and row["answer"] not in typed:
+                typed.append(row["answer"])
     asks = Message.objects.filter(
         role=Message.Role.STUDENT, session__problem__in=figures, session__student__in=students
     ).values("session__problem_id", "session__student_id", "mode", "created_at")
@@ -103,8 +123,9 @@ def dashboard(classroom: Classroom) -> list[ProblemFigures]:
     for pk, item in figures.items():
         item.students_tried = len(tried[pk])
         item.students_correct = len(correct[pk])
-        item.wrong_reasons = [
-            (reason, count, samples[(pk, reason)]) for reason, count in wrong[pk].most_common(3)
+        item.wrong_answers = [
+            (reading, count, reasons[(pk, reading)].most_common(1)[0][0], samples[(pk, reading)])
+            for reading, count in wrong[pk].most_common(WRONG_ANSWERS_SHOWN)
         ]
     for (pk, _), times in activity.items():
         figures[pk].minutes_on_task += _minutes(times)
