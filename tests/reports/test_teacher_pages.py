@@ -26,8 +26,22 @@ def activity(personas: Personas) -> Personas:
     attempt_submit(student=personas.classmate, problem=problem, answer="3.0")
     attempt_submit(student=personas.classmate, problem=problem, answer="2 +")  # unreadable: not counted
     session = TutoringSession.objects.create(student=personas.classmate, problem=problem)
-    Message.objects.create(session=session, role="student", mode="hint", content="Can I have a hint?")
-    Message.objects.create(session=session, role="student", mode="hint", content="Another hint?")
+    # Three hint requests: two answered, one that failed (the model was down). The failed one is not a
+    # hint the student got, so the Hints column says 2.
+    for text, status in (
+        ("Can I have a hint?", "complete"),
+        ("Another hint?", "complete"),
+        ("One more?", "error"),
+    ):
+        ask = Message.objects.create(session=session, role="student", mode="hint", content=text)
+        Message.objects.create(
+            session=session,
+            role="tutor",
+            mode="hint",
+            reply_to=ask,
+            status=status,
+            content="Try subtracting.",
+        )
     return personas
 
 
@@ -43,7 +57,10 @@ def test_dashboard_figures_match_the_attempts(activity: Personas) -> None:
     assert '<strong>3×</strong> <code class="reading">3</code>' in row and "That value isn" in row, (
         "3, 3 and 3.0 are one wrong answer: the checker reads them as the same number"
     )
-    assert "<svg" in html and "50%" in html
+    bars = html.split('id="solved-bars"')[1].split("</ul>")[0]
+    assert "Solve for x" in bars and "50%" in bars, (
+        "the chart is a list of labelled bars, text a reader can read"
+    )
 
 
 def test_wrong_answers_are_grouped_by_the_checkers_reading_with_its_reason(personas: Personas) -> None:
@@ -71,6 +88,58 @@ def test_wrong_answers_are_grouped_by_the_checkers_reading_with_its_reason(perso
     assert "<code>x=6</code>" in items[0] and "<code>x = 6</code>" in items[0]
     assert items[1].startswith('<strong>2×</strong> <code class="reading">4</code>')
     assert "That value isn" in items[1]
+
+
+def test_stopped_and_failed_tutor_replies_are_not_counted(personas: Personas) -> None:
+    session = TutoringSession.objects.create(student=personas.student, problem=personas.problem)
+    for mode, status in (
+        ("hint", "stopped"),
+        ("hint", "error"),
+        ("solution", "stopped"),
+        ("solution", "cut_off"),
+        ("solution", "complete"),
+    ):
+        ask = Message.objects.create(session=session, role="student", mode=mode, content="?")
+        Message.objects.create(
+            session=session, role="tutor", mode=mode, reply_to=ask, status=status, content="…"
+        )
+    html = (
+        client_for(personas.teacher)
+        .get(reverse("class_dashboard", args=[personas.classroom.pk]))
+        .content.decode()
+    )
+    row = html.split(f'data-problem="{personas.problem.pk}"')[1].split("</tr>")[0]
+    assert '<td class="hints">0</td>' in row
+    assert '<td class="solutions">1</td>' in row
+
+
+def test_grid_says_solved_tried_or_not_started_and_filters_by_assignment(activity: Personas) -> None:
+    from tests import factories
+
+    extra = factories.make_problem_set(owner=activity.teacher, title="Fractions", problems=2)
+    assignment = factories.make_assignment(classroom=activity.classroom, problem_set=extra)
+    teacher = client_for(activity.teacher)
+    url = reverse("class_dashboard", args=[activity.classroom.pk])
+    html = teacher.get(url).content.decode()
+    grid = html.split('id="progress-grid"')[1].split("</table>")[0]
+
+    def cell(student, problem_pk: int) -> str:
+        row = grid.split(f'data-student="{student.pk}"')[1].split("</tr>")[0]
+        return row.split(f'data-cell="{problem_pk}">')[1].split("</td>")[0]
+
+    assert cell(activity.student, activity.problem.pk).endswith("Solved")
+    assert cell(activity.classmate, activity.problem.pk).endswith("Tried 2×, not solved")
+    other = activity.problem_set.problems.exclude(pk=activity.problem.pk).first()
+    assert cell(activity.student, other.pk) == "Not started"
+    assert grid.index("Ada") < grid.index("Ben"), "students are listed by name"
+    assert extra.problems.first().title in grid
+
+    only = teacher.get(url, {"assignment": assignment.pk}).content.decode()
+    only_grid = only.split('id="progress-grid"')[1].split("</table>")[0]
+    assert f'data-cell="{activity.problem.pk}"' not in only_grid
+    assert only_grid.count(f'data-cell="{extra.problems.first().pk}"') == 2
+    assert "Showing 'Fractions' only." in only
+    assert f'data-problem="{activity.problem.pk}"' not in only.split('id="problem-table"')[1]
 
 
 def test_grades_csv(activity: Personas) -> None:

@@ -6,11 +6,12 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
 
-from tutor.classroom.models import Classroom, User
+from tutor.classroom.models import Assignment, Classroom, User
 from tutor.problems.models import Problem, ProblemSet
 from tutor.tutoring.models import Attempt, AuditOutcome, AuditRun, Flag, Message
 
@@ -63,12 +64,96 @@ def classroom_for_teacher(*, teacher: User, pk: int) -> QuerySet[Classroom]:
     return Classroom.objects.filter(pk=pk, teacher=teacher)
 
 
-def class_problems(classroom: Classroom) -> list[Problem]:
-    return list(
-        Problem.objects.filter(problem_set__assignments__classroom=classroom, parent__isnull=True)
-        .select_related("problem_set")
-        .order_by("problem_set__title", "position", "id")
+def class_assignments(classroom: Classroom) -> QuerySet[Assignment]:
+    return classroom.assignments.select_related("problem_set").order_by("problem_set__title", "id")
+
+
+def class_problems(classroom: Classroom, assignment: Assignment | None = None) -> list[Problem]:
+    """The class's problems (stems, not their parts), one assignment's only when given."""
+    problems = Problem.objects.filter(problem_set__assignments__classroom=classroom, parent__isnull=True)
+    if assignment is not None:
+        problems = problems.filter(problem_set__assignments=assignment)
+    return list(problems.select_related("problem_set").order_by("problem_set__title", "position", "id"))
+
+
+def students_by_name(classroom: Classroom) -> list[User]:
+    return sorted(classroom.students.all(), key=lambda s: (s.display_name.casefold(), s.username))
+
+
+def completed_replies(**filters: object) -> QuerySet[Message]:
+    """Tutor replies the student actually got: a failed, stopped or cut-off reply isn't a hint given."""
+    return Message.objects.filter(role=Message.Role.TUTOR, status=Message.Status.COMPLETE, **filters)
+
+
+def _stems(problems: list[Problem]) -> dict[int, int]:
+    """Problem id -> the id it counts for on the dashboard: a part counts for its stem."""
+    stems = {p.pk: p.pk for p in problems}
+    for part_id, parent_id in Problem.objects.filter(parent__in=problems).values_list("pk", "parent_id"):
+        stems[part_id] = parent_id
+    return stems
+
+
+class CellState(StrEnum):
+    SOLVED = "solved"
+    ATTEMPTED = "attempted"
+    NOT_STARTED = "not_started"
+
+
+@dataclass
+class GridCell:
+    problem: Problem
+    state: CellState
+    attempts: int = 0
+
+    @property
+    def label(self) -> str:
+        if self.state == CellState.SOLVED:
+            return "Solved"
+        if self.state == CellState.ATTEMPTED:
+            return f"Tried {self.attempts}×, not solved"
+        return "Not started"
+
+
+@dataclass
+class GridRow:
+    student: User
+    cells: list[GridCell]
+
+    @property
+    def solved(self) -> int:
+        return sum(1 for cell in self.cells if cell.state == CellState.SOLVED)
+
+
+def progress_grid(classroom: Classroom, problems: list[Problem]) -> list[GridRow]:
+    """Student x problem: solved, tried, or not started. A multi-part problem is solved when every
+    part is (or the stem itself was answered right)."""
+    stems = _stems(problems)
+    parts_needed: Counter = Counter(stem for pid, stem in stems.items() if pid != stem)
+    students = students_by_name(classroom)
+    attempts: Counter = Counter()
+    solved: dict[tuple[int, int], set[int]] = defaultdict(set)
+    rows = Attempt.objects.filter(problem__in=list(stems), student__in=students).values_list(
+        "student_id", "problem_id", "correct"
     )
+    for student_id, problem_id, correct in rows:
+        stem = stems[problem_id]
+        attempts[(student_id, stem)] += 1
+        if correct:
+            solved[(student_id, stem)].add(problem_id)
+    grid = []
+    for student in students:
+        cells = []
+        for problem in problems:
+            done = solved[(student.pk, problem.pk)]
+            if problem.pk in done or (parts_needed[problem.pk] and len(done) >= parts_needed[problem.pk]):
+                state = CellState.SOLVED
+            elif attempts[(student.pk, problem.pk)]:
+                state = CellState.ATTEMPTED
+            else:
+                state = CellState.NOT_STARTED
+            cells.append(GridCell(problem=problem, state=state, attempts=attempts[(student.pk, problem.pk)]))
+        grid.append(GridRow(student=student, cells=cells))
+    return grid
 
 
 def _minutes(times: list) -> float:
@@ -81,9 +166,8 @@ def _minutes(times: list) -> float:
     return total.total_seconds() / 60
 
 
-def dashboard(classroom: Classroom) -> list[ProblemFigures]:
+def dashboard(classroom: Classroom, problems: list[Problem]) -> list[ProblemFigures]:
     students = list(classroom.students.values_list("pk", flat=True))
-    problems = class_problems(classroom)
     figures = {p.pk: ProblemFigures(problem=p, class_size=len(students)) for p in problems}
     tried: dict[int, set[int]] = defaultdict(set)
     correct: dict[int, set[int]] = defaultdict(set)
@@ -108,18 +192,23 @@ def dashboard(classroom: Classroom) -> list[ProblemFigures]:
             typed = samples[(row["problem_id"], reading)]
             if len(typed) < 3 and row["answer"] not in typed:
                 typed.append(row["answer"])
+    replies = completed_replies(session__problem__in=figures, session__student__in=students).values_list(
+        "session__problem_id", "mode"
+    )
+    for problem_id, mode in replies:
+        item = figures[problem_id]
+        if mode == Message.Mode.HINT:
+            item.hints += 1
+        elif mode == Message.Mode.SOLUTION:
+            item.solutions += 1
+        elif mode == Message.Mode.FEEDBACK:
+            item.feedback += 1
+    # Time on task counts every question the student asked, answered or not.
     asks = Message.objects.filter(
         role=Message.Role.STUDENT, session__problem__in=figures, session__student__in=students
-    ).values("session__problem_id", "session__student_id", "mode", "created_at")
-    for row in asks:
-        item = figures[row["session__problem_id"]]
-        if row["mode"] == Message.Mode.HINT:
-            item.hints += 1
-        elif row["mode"] == Message.Mode.SOLUTION:
-            item.solutions += 1
-        elif row["mode"] == Message.Mode.FEEDBACK:
-            item.feedback += 1
-        activity[(row["session__problem_id"], row["session__student_id"])].append(row["created_at"])
+    ).values_list("session__problem_id", "session__student_id", "created_at")
+    for problem_id, student_id, created_at in asks:
+        activity[(problem_id, student_id)].append(created_at)
     for pk, item in figures.items():
         item.students_tried = len(tried[pk])
         item.students_correct = len(correct[pk])
@@ -136,11 +225,8 @@ def student_rows(classroom: Classroom, student: User) -> list[dict]:
     rows = []
     for problem in class_problems(classroom):
         attempts = list(problem.attempts.filter(student=student).order_by("created_at"))
-        hints = Message.objects.filter(
-            role=Message.Role.STUDENT,
-            mode=Message.Mode.HINT,
-            session__problem=problem,
-            session__student=student,
+        hints = completed_replies(
+            mode=Message.Mode.HINT, session__problem=problem, session__student=student
         ).count()
         rows.append(
             {

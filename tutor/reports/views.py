@@ -25,8 +25,11 @@ def _classroom(request: HttpRequest, pk: int) -> Classroom:
 @login_required
 def class_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     classroom = _classroom(request, pk)
-    figures = selectors.dashboard(classroom)
-    chart_height = 28 * len(figures) + 10
+    assignments = list(selectors.class_assignments(classroom))
+    chosen = request.GET.get("assignment", "")
+    assignment = next((a for a in assignments if str(a.pk) == chosen), None)
+    problems = selectors.class_problems(classroom, assignment)
+    figures = selectors.dashboard(classroom, problems)
     open_flags = selectors.flags_for_teacher(teacher=request.user).filter(resolved_at__isnull=True).count()
     return render(
         request,
@@ -34,8 +37,11 @@ def class_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "classroom": classroom,
             "figures": figures,
-            "chart_height": chart_height,
-            "students": classroom.students.order_by("username"),
+            "assignments": assignments,
+            "assignment": assignment,
+            "grid": selectors.progress_grid(classroom, problems),
+            "problems": problems,
+            "students": selectors.students_by_name(classroom),
             "open_flags": open_flags,
         },
     )
