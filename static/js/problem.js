@@ -23,31 +23,49 @@
 
   /* ---------- answer entry ---------- */
 
+  // The problem is solved when every answer box on the page is (one box, or one per part).
+  function showSolvedIfAll() {
+    var cards = document.querySelectorAll("[data-answer-card]");
+    var solved = document.querySelectorAll("[data-answer-card][data-solved]");
+    var partsSolved = document.getElementById("parts-solved");
+    if (partsSolved) partsSolved.textContent = String(solved.length);
+    if (solved.length < cards.length) return;
+    var solvedState = document.getElementById("solved-state");
+    var setSolved = document.getElementById("set-solved");
+    var nextProblem = document.getElementById("next-problem");
+    if (solvedState && solvedState.hidden) {
+      solvedState.hidden = false;
+      if (setSolved) setSolved.textContent = String(Number(setSolved.textContent) + 1);
+    }
+    if (nextProblem) nextProblem.hidden = false;
+  }
+
   function setupAnswer() {
-    var form = document.getElementById("answer-form");
-    if (!form) return;
-    var input = document.getElementById("answer-input");
-    var preview = document.getElementById("answer-preview");
-    var result = document.getElementById("answer-result");
-    var list = document.getElementById("attempt-list");
-    var count = document.getElementById("attempt-count");
+    var cards = document.querySelectorAll("[data-answer-card]");
+    for (var c = 0; c < cards.length; c++) setupAnswerCard(cards[c]);
+  }
+
+  function setupAnswerCard(card) {
+    var list = card.querySelector(".attempt-list");
+    var existing = list.querySelectorAll(".attempt-answer");
+    for (var e = 0; e < existing.length; e++) showAttemptAnswer(existing[e], existing[e].textContent);
+    var form = card.querySelector(".answer-form");
+    if (!form) return; // answers closed after the due date
+    var input = card.querySelector(".answer-input");
+    var preview = card.querySelector(".answer-preview");
+    var result = card.querySelector(".answer-result");
+    var count = card.querySelector(".attempt-count");
+    var partSolved = card.querySelector(".part-solved");
     var timer = null;
     var lastAsked = "";
     // A choice problem has options instead of a text box: the picked ones, one per line.
     var choiceForm = form.hasAttribute("data-choice");
-    var solvedState = document.getElementById("solved-state");
-    var nextProblem = document.getElementById("next-problem");
-    var setSolved = document.getElementById("set-solved");
-    var existing = list.querySelectorAll(".attempt-answer");
-    for (var e = 0; e < existing.length; e++) showAttemptAnswer(existing[e], existing[e].textContent);
     var dueNote = document.getElementById("due-note");
 
     function showSolved() {
-      if (solvedState && solvedState.hidden) {
-        solvedState.hidden = false;
-        if (setSolved) setSolved.textContent = String(Number(setSolved.textContent) + 1);
-      }
-      if (nextProblem) nextProblem.hidden = false;
+      card.setAttribute("data-solved", "");
+      if (partSolved) partSolved.hidden = false;
+      showSolvedIfAll();
     }
     function answerValue() {
       if (!choiceForm) return input.value;
@@ -87,8 +105,8 @@
       }
     }
 
-    var toggle = document.getElementById("visual-toggle");
-    var wrap = document.getElementById("visual-input-wrap");
+    var toggle = card.querySelector(".visual-toggle");
+    var wrap = card.querySelector(".visual-input-wrap");
     var field = null;
     var loading = null;
 
@@ -115,7 +133,7 @@
         toggle.textContent = open ? "Hide the maths editor" : "Use the maths editor";
         if (open && !field) {
           loadEditor().then(showEditor, function () {
-            var help = document.getElementById("visual-help");
+            var help = card.querySelector(".visual-help");
             if (help) help.textContent = "The maths editor didn't load. Type your answer in the box above, or try again later.";
           });
           return;
@@ -130,9 +148,9 @@
         MathField.soundsDirectory = null;
         MathField.fontsDirectory = wrap.getAttribute("data-fonts") || MathField.fontsDirectory;
         field = new MathField();
-        field.id = "visual-input";
+        field.id = wrap.id.replace("visual-input-wrap", "visual-input");
         field.setAttribute("aria-label", "Maths editor for your answer");
-        field.setAttribute("aria-describedby", "visual-help");
+        field.setAttribute("aria-describedby", card.querySelector(".visual-help").id);
         field.value = input.value;
         field.addEventListener("input", function () {
           // The LaTeX goes into the answer box: one place to preview and submit from.
@@ -650,6 +668,26 @@
       if (!text) return;
       ask("question", text);
       questionInput.value = "";
+    });
+    // A multi-part problem: the tutor talks about one part at a time (and reads the stem with it).
+    var partPicker = document.getElementById("tutor-part");
+    if (partPicker) partPicker.addEventListener("change", function () {
+      if (running !== null) send({ type: "stop", message_id: running });
+      problemId = Number(partPicker.value);
+      chat.innerHTML = "";
+      messages = {};
+      setRunning(null);
+      var option = partPicker.options[partPicker.selectedIndex];
+      var allowed = option.getAttribute("data-solution-allowed") === "1";
+      var note = document.getElementById("solution-locked");
+      solutionButton.disabled = !allowed;
+      if (allowed) solutionButton.removeAttribute("data-locked");
+      else solutionButton.setAttribute("data-locked", "");
+      if (note) {
+        note.textContent = option.getAttribute("data-locked-reason") || "";
+        note.hidden = allowed;
+      }
+      send({ type: "open", problem_id: problemId });
     });
     connect();
   }

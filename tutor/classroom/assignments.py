@@ -45,6 +45,7 @@ ASSIGNMENT_FIELDS = (
     "problem_set",
     "opens_at",
     "due_at",
+    "late_policy",
     "solutions_release_at",
     "tutor_mode",
     "solutions_after_attempts",

@@ -60,6 +60,7 @@ class AssignmentForm(forms.ModelForm):
             "problem_set": "Problem set",
             "opens_at": "Opens",
             "due_at": "Due",
+            "late_policy": "After the due date",
             "solutions_release_at": "Worked solutions released",
             "tutor_mode": "What the tutor may do",
             "solutions_after_attempts": "Attempts before the tutor may show a solution",
@@ -67,6 +68,7 @@ class AssignmentForm(forms.ModelForm):
         help_texts = {
             "opens_at": "Leave empty if students can start now.",
             "due_at": "Leave empty for no due date.",
+            "late_policy": "Late answers can count as on time, count but be marked late in your grades, or not be taken.",
             "solutions_release_at": "From then on the tutor may show worked solutions, whatever is chosen below. "
             "Leave empty to go by the choice below only.",
             "tutor_mode": "Hints only: the tutor never gives the answer. The other two let it show a worked solution.",
@@ -81,6 +83,11 @@ class AssignmentForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["classroom"].queryset = Classroom.objects.filter(teacher=teacher)
         self.fields["problem_set"].queryset = ProblemSet.objects.filter(owner=teacher)
+        # A form posted without it (an older page, a script) keeps the default: marked late.
+        self.fields["late_policy"].required = False
+
+    def clean_late_policy(self) -> str:
+        return self.cleaned_data.get("late_policy") or Assignment.LatePolicy.MARK
 
     def clean(self) -> dict:
         data = super().clean()

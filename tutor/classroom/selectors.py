@@ -94,17 +94,46 @@ def assignment_is_late(*, assignment: Assignment | None, now: datetime | None = 
     return (now or timezone.now()) > assignment.due_at
 
 
+LOCKED_MESSAGE = (
+    "The due date has passed and your teacher isn't taking answers for this assignment any more. "
+    "You can still ask the tutor about it."
+)
+
+
+def late_state(*, assignment: Assignment | None, now: datetime | None = None) -> str:
+    """What an answer sent now is, by the assignment's late policy: "" (on time, or late answers
+    accepted as on time), "late" (accepted and marked late) or "locked" (not accepted)."""
+    if assignment is None or not assignment_is_late(assignment=assignment, now=now):
+        return ""
+    if assignment.late_policy == Assignment.LatePolicy.ACCEPT:
+        return ""
+    return "locked" if assignment.late_policy == Assignment.LatePolicy.LOCK else "late"
+
+
 def solved_problem_ids(*, student: User, problem_set_ids: Iterable[int]) -> set[int]:
-    """Problems of these sets the student has solved: a correct attempt, late or not."""
-    return set(
-        Attempt.objects.filter(student=student, correct=True, problem__problem_set__in=list(problem_set_ids))
+    """Problems of these sets the student has solved: a correct attempt, late or not. A multi-part
+    problem is solved when every one of its parts is."""
+    set_ids = list(problem_set_ids)
+    solved = set(
+        Attempt.objects.filter(student=student, correct=True, problem__problem_set__in=set_ids)
         .values_list("problem_id", flat=True)
         .distinct()
     )
+    parts: dict[int, list[int]] = {}
+    for stem_id, part_id in Problem.objects.filter(
+        problem_set__in=set_ids, parent__isnull=False
+    ).values_list("parent_id", "pk"):
+        parts.setdefault(stem_id, []).append(part_id)
+    for stem_id, part_ids in parts.items():
+        if all(part_id in solved for part_id in part_ids):
+            solved.add(stem_id)
+        else:
+            solved.discard(stem_id)
+    return solved
 
 
 def problem_solved_by(*, student: User, problem: Problem) -> bool:
-    return Attempt.objects.filter(student=student, problem=problem, correct=True).exists()
+    return problem.pk in solved_problem_ids(student=student, problem_set_ids=[problem.problem_set_id])
 
 
 @dataclass(frozen=True)

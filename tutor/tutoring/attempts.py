@@ -29,7 +29,7 @@ from inference.checker import (
 )
 from tutor.classroom import selectors
 from tutor.classroom.models import User
-from tutor.errors import Throttled
+from tutor.errors import Forbidden, Invalid, Throttled
 from tutor.limits.models import ThrottleCounter
 from tutor.limits.services import Limit, throttle_count, throttle_hit
 from tutor.problems.choices import choice_form, choice_grade
@@ -183,6 +183,11 @@ def _check_args(problem: Problem, answer: str) -> dict:
 
 
 def attempt_start(*, student: User, problem: Problem) -> None:
+    if problem.parts.exists():
+        raise Invalid("This problem has parts: answer each part in its own box.", code="has_parts")
+    assignment = selectors.assignment_for_student(user=student, problem=problem)
+    if selectors.late_state(assignment=assignment) == "locked":
+        raise Forbidden(selectors.LOCKED_MESSAGE, code="locked")
     answer_pause_check(user=student)
     throttle_hit(_attempts_limit(), key=_owner(student))
 
@@ -198,7 +203,8 @@ def attempt_record(*, student: User, problem: Problem, answer: str, verdict: Ver
             student=student,
             problem=problem,
             assignment=assignment,
-            late=selectors.assignment_is_late(assignment=assignment),
+            # By the assignment's late policy: late answers accepted as on time are not marked.
+            late=selectors.late_state(assignment=assignment) == "late",
             answer=answer,
             correct=verdict.equivalent,
             status=verdict.status,
