@@ -41,6 +41,8 @@ __all__ = [
     "check_model_output",
     "check_steps",
     "extract_final_answer",
+    "make_variants",
+    "amake_variants",
     "preview_answer",
     "shutdown_pool",
     "verify_by_substitution",
@@ -441,3 +443,50 @@ def check_steps(*, problem: str, text: str, source: str = "model", owner: str | 
 
 async def acheck_steps(**kwargs: Any) -> StepReport:
     return await _arun(_steps_call(**kwargs))
+
+
+# --- randomised problems (templates.py): sample variables, fill in the texts, work out the keys --
+
+
+def _variants_call(
+    *,
+    template: dict[str, Any],
+    texts: dict[str, Any],
+    seeds: list[int],
+    answer_type: str | None = None,
+    units: str | None = None,
+    owner: str | None = None,
+) -> tuple[dict[str, Any], dict[str, Any], Any]:
+    job = {
+        "kind": "variants",
+        "template": template,
+        "texts": texts,
+        "seeds": seeds,
+        "answer_type": answer_type,
+        "units": units or None,
+    }
+    # A batch gets the usual bound plus a few ms a variant (a variant costs about 1 ms to key).
+    timeout = pool().timeout + 0.005 * len(seeds)
+    return job, {"owner": owner, "lane": ANSWERS, "timeout": timeout, "use_cache": False}, _variants
+
+
+def _variants(result: dict[str, Any]) -> dict[str, Any]:
+    _reported(result)
+    if "ok" not in result:  # a timeout, a crash, or a key the reader refused outright
+        reason = (
+            "working out the variants took too long; simplify the template"
+            if result.get("status") == "timeout"
+            else str(result.get("reason") or "the template couldn't be worked out")
+        )
+        return {"ok": False, "field": "variables", "name": "", "message": reason}
+    return result
+
+
+def make_variants(**kwargs: Any) -> dict[str, Any]:
+    """Variants of a template, one per seed: {"ok": True, "variants": [{seed, values, statement,
+    hints, solution, choices, answer, latex}]} or {"ok": False, "field", "name", "message"}."""
+    return _run(_variants_call(**kwargs))
+
+
+async def amake_variants(**kwargs: Any) -> dict[str, Any]:
+    return await _arun(_variants_call(**kwargs))

@@ -256,6 +256,10 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
             from .steps import run_job as steps_job
 
             result = steps_job(job)
+        elif kind == "variants":
+            from .templates import variants_job
+
+            result = variants_job(job)
         elif kind == "ping":
             result = {"pong": True}
         elif kind == "crash":

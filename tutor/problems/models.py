@@ -67,6 +67,9 @@ class Problem(models.Model):
     topic = models.CharField(max_length=80, blank=True)
     difficulty = models.PositiveSmallIntegerField(choices=Difficulty.choices, default=Difficulty.MEDIUM)
     checker_options = models.JSONField(default=dict, blank=True)
+    # A randomised problem: {"variables": {...}, "constraints": [...], "same_for_everyone": bool}.
+    # Empty for a fixed problem. Each student's numbers are a Variant (variants.py).
+    template = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -113,3 +116,39 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.status})"
+
+
+class Variant(models.Model):
+    """One student's numbers for a randomised problem, worked out once and stored, so a page load
+    or an answer reads a row instead of sampling and keying again (tutor/problems/variants.py)."""
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="variants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="variants")
+    assignment = models.ForeignKey(
+        "classroom.Assignment", on_delete=models.CASCADE, null=True, blank=True, related_name="variants"
+    )
+    seed = models.BigIntegerField()
+    # How many times the teacher reseeded this student (part of the seed).
+    generation = models.PositiveIntegerField(default=0)
+    values = models.JSONField(default=dict)
+    statement = models.TextField()
+    answer = models.CharField(max_length=1000, blank=True)
+    answer_latex = models.TextField(blank=True)
+    hints = models.JSONField(default=list, blank=True)
+    solution = models.TextField(blank=True)
+    choices = models.JSONField(default=list, blank=True)
+    # The template these texts came from: a re-upload that changes the problem makes new variants.
+    template_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["problem", "user", "assignment"],
+                name="variant_unique_per_student",
+                nulls_distinct=False,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} / {self.problem}: {self.values}"

@@ -20,6 +20,7 @@ from inference.checker import preview_answer
 from tutor.classroom.models import User
 from tutor.errors import Forbidden
 
+from . import variants
 from .importers import ImportProblem, ProblemSpec, SetSpec, UploadRefused, flatten
 from .importers.base import FIELD_LIMITS
 from .importers.sandbox import read_upload_bounded
@@ -63,6 +64,7 @@ def problem_set_validate(
     seen: dict[str, str] = {}
     flagged = {(error.where, error.field) for error in errors}
     problems = flatten(spec.problems)
+    stems = {id(part): stem for stem in problems for part in stem.parts}
     deadline = time.monotonic() + settings.PROBLEM_UPLOAD_CHECK_SECONDS
     for number, problem in enumerate(problems, start=1):
         if progress is not None and (number % 10 == 0 or number == len(problems)):
@@ -93,6 +95,14 @@ def problem_set_validate(
                     problem.where, "key", f"{problem.key!r} is longer than {FIELD_LIMITS['key']} characters"
                 )
             )
+        stem = stems.get(id(problem))
+        template = problem.template or (stem.template if stem is not None else {})
+        if template:
+            # A randomised problem: its keys are checked on sample variants (variants.py).
+            found, rows = variants.spec_check(problem=problem, template=template, stem=stem)
+            errors.extend(found)
+            read_as.extend(rows)
+            continue
         if not problem.answer.strip():
             if not problem.parts:
                 read_as.append((problem.key, "", "(no key: the tutor will check answers by substitution)"))
@@ -232,6 +242,7 @@ def _save(
         "topic": spec.topic,
         "difficulty": spec.difficulty,
         "checker_options": spec.checker_options,
+        "template": spec.template,
     }
     problem = existing.get(spec.key)
     if problem is None:
@@ -327,6 +338,7 @@ def _problem_dict(problem: Problem, parent_key: str | None = None) -> dict:
         if value not in ("", None, [], {}):
             item[name] = value
     item.update(problem.checker_options or {})
+    item.update(problem.template or {})  # variables, constraints, same_for_everyone
     for name in ("hints", "solution", "topic"):
         value = getattr(problem, name)
         if value not in ("", None, []):

@@ -230,6 +230,9 @@ def attempt_submit(*, student: User, problem: Problem, answer: str) -> AttemptRe
     if refused is not None:
         return refused
     attempt_start(student=student, problem=problem)
+    from tutor.problems.variants import resolve
+
+    problem = resolve(problem=problem, user=student)  # a randomised problem: the student's own key
     if choice_form(problem=problem) is not None:
         verdict = choice_grade(problem=problem, answer=answer)
     else:
@@ -243,6 +246,9 @@ async def aattempt_submit(*, student: User, problem: Problem, answer: str) -> At
     if refused is not None:
         return refused
     await sync_to_async(attempt_start)(student=student, problem=problem)
+    from tutor.problems.variants import resolve
+
+    problem = await sync_to_async(resolve)(problem=problem, user=student)  # the student's own key
     if choice_form(problem=problem) is not None:
         # The student picked options on the page: compared with them, not read as maths.
         verdict = choice_grade(problem=problem, answer=answer)

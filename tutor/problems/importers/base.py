@@ -85,6 +85,10 @@ class ProblemSpec:
     difficulty: int = 2
     checker_options: dict[str, Any] = field(default_factory=dict)
     parts: list[ProblemSpec] = field(default_factory=list)
+    # A randomised problem: variables, constraints, same_for_everyone (docs/problem-format.md).
+    template: dict[str, Any] = field(default_factory=dict)
+    # Where each template entry is in the file ("constraints.1" -> "set.yaml, line 14").
+    template_where: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

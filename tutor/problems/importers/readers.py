@@ -48,6 +48,7 @@ from .base import (
     flatten,
     reached,
 )
+from .templates import template_fields, template_places
 
 MB = 1024 * 1024
 # Checker options a problem may set to yes or no (docs/checker.md, docs/problem-format.md).
@@ -326,6 +327,8 @@ def _read_native(filename: str, text: str, stem: str) -> SetSpec:
             break
         problem = problem_from_mapping(item, at, spec.problems_found, default_key=f"q{index + 1}")
         if problem is not None:
+            if index < len(nodes):
+                template_places(problem, nodes[index], filename)
             spec.add(problem)
     return spec
 
@@ -420,6 +423,7 @@ def problem_from_mapping(
         if item.get(option) not in (None, ""):
             problem.checker_options[option] = item[option]
     _check_options(problem, found)
+    template_fields(problem, item, found)
     parts = item.get("parts") or []
     if not isinstance(parts, list):
         found.append(ImportProblem(where, "parts", "should be a list of problems"))

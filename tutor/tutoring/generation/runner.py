@@ -150,6 +150,10 @@ def _load(message_id: int) -> Loaded:
         message.mode in (Message.Mode.HINT, Message.Mode.FEEDBACK)
         or not (selectors.solution_policy_for(student=session.student, problem=session.problem)[0])
     )
+    from tutor.problems.variants import resolve
+
+    # A randomised problem: the prompt, the gates and the checks use the student's own numbers.
+    session.problem = resolve(problem=session.problem, user=session.student)
     return Loaded(
         message=message,
         session=session,

@@ -1,0 +1,246 @@
+"""Randomised problems: each student's own numbers, worked out once and stored.
+
+A problem with a `template` ({"variables": ..., "constraints": ...}) has `{a}` in its statement,
+hints, solution and answer. A student's variant comes from a seed that is a keyed hash of
+(student, problem, assignment, reseed count): the same on every device and after every login,
+and nobody can work out another student's numbers from their own. The variant is computed once,
+in the checker's sandbox (inference/checker/templates.py), and stored as a `Variant` row, so a page
+load or a graded answer reads one row.
+
+Everything downstream takes a `Problem`: `resolve` hands it a copy that carries the student's
+texts and key (statement, answer, hints, solution, choices), and refuses to be saved, so the
+grading, the tutor's prompt, the verification gate and the leak gate all see the student's numbers
+without knowing about templates.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import json
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from inference.checker import make_variants
+from tutor.classroom.models import Assignment, User
+from tutor.errors import Forbidden, Invalid
+
+from .importers.base import ImportProblem, ProblemSpec
+from .importers.templates import template_where
+from .models import Problem, Variant
+
+# The upload check and the preview: variants sampled from these seeds must all work.
+CHECK_SEEDS = list(range(10))
+PREVIEW_VARIANTS = 3
+_UNSET: Any = object()
+
+
+def template_of(problem: Problem) -> dict[str, Any]:
+    """The template a problem draws its numbers from: its own, or its stem's for a part."""
+    if problem.template:
+        return problem.template
+    if problem.parent_id is not None and problem.parent.template:
+        return problem.parent.template
+    return {}
+
+
+def _template_owner(problem: Problem) -> Problem:
+    return problem if problem.template or problem.parent_id is None else problem.parent
+
+
+def _texts(problem: Problem) -> dict[str, Any]:
+    return {
+        "statement": problem.statement,
+        "answer": problem.answer,
+        "hints": list(problem.hints or []),
+        "solution": problem.solution,
+        "choices": list(problem.choices or []),
+    }
+
+
+def template_hash(problem: Problem) -> str:
+    content = {
+        "template": template_of(problem),
+        "texts": _texts(problem),
+        "type": problem.answer_type,
+        "units": problem.units,
+    }
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def seed_for(*, user_id: int, problem_id: int, assignment_id: int | None, generation: int = 0) -> int:
+    """A keyed hash: stable per student, unguessable from another student's seed."""
+    key = hashlib.sha256(f"variants:{settings.SECRET_KEY}".encode()).digest()
+    message = f"{user_id}:{problem_id}:{assignment_id or 0}:{generation}".encode()
+    return int.from_bytes(hmac.new(key, message, hashlib.sha256).digest()[:8], "big") >> 1
+
+
+def _compute(problem: Problem, seeds: list[int], owner: str | None = None) -> dict[str, Any]:
+    return make_variants(
+        template=template_of(problem),
+        texts=_texts(problem),
+        seeds=seeds,
+        answer_type=problem.answer_type,
+        units=problem.units or None,
+        owner=owner,
+    )
+
+
+def variant_for(
+    *, problem: Problem, user: User, assignment: Assignment | None = _UNSET, generation: int | None = None
+) -> Variant | None:
+    """The user's stored variant of a randomised problem (made now if it is the first time)."""
+    template = template_of(problem)
+    if not template:
+        return None
+    if assignment is _UNSET:
+        from tutor.classroom import selectors
+
+        assignment = selectors.assignment_for_student(user=user, problem=problem)
+    assignment_id = assignment.pk if assignment is not None else None
+    rows = Variant.objects.filter(problem=problem, user=user, assignment_id=assignment_id)
+    digest = template_hash(problem)
+    existing = rows.first()
+    if existing is not None and existing.template_hash == digest and generation is None:
+        return existing
+    if generation is None:
+        generation = existing.generation if existing is not None else 0
+    same = bool(template.get("same_for_everyone"))
+    seed = seed_for(
+        user_id=0 if same else user.pk,
+        problem_id=_template_owner(problem).pk,
+        assignment_id=assignment_id,
+        generation=0 if same else generation,
+    )
+    result = _compute(problem, [seed], owner=f"user:{user.pk}")
+    if not result["ok"]:
+        raise Invalid(
+            "This problem's numbers couldn't be worked out, so it can't be answered right now. "
+            "Your teacher has been told.",
+            code="variant_failed",
+        )
+    made = result["variants"][0]
+    fields = {
+        "seed": seed,
+        "generation": generation,
+        "values": made["values"],
+        "statement": made["statement"],
+        "answer": made["answer"][:1000],
+        "answer_latex": made["latex"],
+        "hints": made["hints"],
+        "solution": made["solution"],
+        "choices": made["choices"],
+        "template_hash": digest,
+    }
+    try:
+        with transaction.atomic():
+            variant, _ = Variant.objects.update_or_create(
+                problem=problem, user=user, assignment_id=assignment_id, defaults=fields
+            )
+    except IntegrityError:
+        # Two requests of the same student made it at once: both computed the same numbers.
+        variant = rows.get()
+    return variant
+
+
+def _read_only(*args: Any, **kwargs: Any) -> None:
+    raise RuntimeError("A student's variant of a problem is a copy and can't be saved.")
+
+
+def resolve(*, problem: Problem, user: User | None, assignment: Assignment | None = _UNSET) -> Problem:
+    """The problem as this user sees it: for a student and a randomised problem, a copy with their
+    own statement, key, hints, solution and choices (and its stem resolved too); otherwise as is."""
+    if user is None or not getattr(user, "is_student", False) or not template_of(problem):
+        return problem
+    variant = variant_for(problem=problem, user=user, assignment=assignment)
+    assert variant is not None
+    personal = copy.copy(problem)
+    personal._state = copy.copy(problem._state)
+    personal._state.fields_cache = dict(problem._state.fields_cache)
+    personal.statement = variant.statement
+    personal.answer = variant.answer
+    personal.hints = list(variant.hints)
+    personal.solution = variant.solution
+    personal.choices = list(variant.choices) if problem.choices else []
+    personal.variant = variant  # type: ignore[attr-defined]
+    personal.save = _read_only  # type: ignore[method-assign]
+    if problem.parent_id is not None and problem.parent.template:
+        personal._state.fields_cache["parent"] = resolve(
+            problem=problem.parent, user=user, assignment=assignment
+        )
+    return personal
+
+
+def variant_reseed(*, teacher: User, problem: Problem, student: User) -> Variant:
+    """New numbers for one student (the teacher's "reseed"): the next generation of their seed."""
+    if problem.problem_set.owner_id != teacher.pk:
+        raise Forbidden("Only the owner of a problem set can give a student new numbers.")
+    if not template_of(problem):
+        raise Invalid("This problem has no variables, so there are no numbers to change.")
+    if template_of(problem).get("same_for_everyone"):
+        raise Invalid("This problem gives everyone the same numbers; turn that off to reseed one student.")
+    from tutor.classroom import selectors
+
+    assignment = selectors.assignment_for_student(user=student, problem=problem)
+    current = Variant.objects.filter(
+        problem=problem, user=student, assignment_id=assignment.pk if assignment else None
+    ).first()
+    generation = (current.generation + 1) if current is not None else 1
+    variant = variant_for(problem=problem, user=student, assignment=assignment, generation=generation)
+    assert variant is not None
+    return variant
+
+
+def template_samples(
+    *,
+    template: dict[str, Any],
+    texts: dict[str, Any],
+    answer_type: str,
+    units: str,
+    seeds: list[int] | None = None,
+) -> dict[str, Any]:
+    """Variants from fixed seeds, for the upload check and its preview (no database)."""
+    return make_variants(
+        template=template,
+        texts=texts,
+        seeds=seeds if seeds is not None else CHECK_SEEDS,
+        answer_type=answer_type,
+        units=units or None,
+    )
+
+
+def spec_check(
+    *, problem: ProblemSpec, template: dict[str, Any], stem: ProblemSpec | None = None
+) -> tuple[list[ImportProblem], list[tuple[str, str, str]]]:
+    """An uploaded randomised problem: every sample variant must be possible and have a key the
+    checker reads. Returns the errors (each naming its line) and three sample variants to show."""
+    texts = {
+        "statement": problem.statement,
+        "answer": problem.answer,
+        "hints": problem.hints,
+        "solution": problem.solution,
+        "choices": problem.choices,
+    }
+    result = template_samples(
+        template=template, texts=texts, answer_type=problem.answer_type, units=problem.units
+    )
+    if not result["ok"]:
+        field, name = result.get("field", "variables"), result.get("name", "")
+        owner = stem if stem is not None and not problem.template else problem
+        if field in ("variables", "constraints"):
+            where = template_where(owner, field, name)
+        else:
+            where = problem.where
+        return [ImportProblem(where, field, result["message"])], []
+    rows: list[tuple[str, str, str]] = []
+    for number, made in enumerate(result["variants"][:PREVIEW_VARIANTS], start=1):
+        values = ", ".join(f"{name} = {value}" for name, value in made["values"].items())
+        label = f"{problem.key} (variant {number}: {values})"
+        if not problem.answer.strip():
+            rows.append((label, "", "(no key: the tutor will check answers by substitution)"))
+        else:
+            rows.append((label, made["answer"], made["latex"] or made["answer"]))
+    return [], rows
