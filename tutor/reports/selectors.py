@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
 from tutor.classroom.models import Assignment, Classroom, User
 from tutor.problems.models import Problem, ProblemSet
@@ -279,9 +279,32 @@ class ReviewQueue:
     reporters: list[tuple[int, str, int]]  # (student id, name, open reports), busiest first
     kind: str
     student: int | None
+    classes: list[Classroom]
+    classroom: Classroom | None
+
+    @property
+    def query(self) -> str:
+        """The filters as a query string prefix for the pager's links ('kind=x&' or '')."""
+        parts = [f"kind={self.kind}"] if self.kind else []
+        if self.student is not None:
+            parts.append(f"student={self.student}")
+        if self.classroom is not None:
+            parts.append(f"classroom={self.classroom.pk}")
+        return "".join(f"{part}&" for part in parts)
 
 
-def review_queue(*, teacher: User, kind: str = "", student: str = "", page: str = "1") -> ReviewQueue:
+def flags_for_class(flags: QuerySet[Flag], classroom: Classroom) -> QuerySet[Flag]:
+    """A class's flags: its students' sessions on its assigned sets, and the audit's flags (no
+    session) on the sets assigned to it."""
+    assigned = Q(problem__problem_set__assignments__classroom=classroom)
+    return flags.filter(
+        assigned & (Q(session__isnull=True) | Q(session__student__enrollments__classroom=classroom))
+    )
+
+
+def review_queue(
+    *, teacher: User, kind: str = "", student: str = "", classroom: str = "", page: str = "1"
+) -> ReviewQueue:
     """The teacher's flags, arranged so that a flood of reports can't bury the rest.
 
     Open flags first; among them the checker's and the audit's (unverified answers, disputed or
@@ -289,6 +312,10 @@ def review_queue(*, teacher: User, kind: str = "", student: str = "", page: str 
     counted per student so one student's many reports show up as one line to filter on.
     """
     flags = flags_for_teacher(teacher=teacher)
+    classes = list(Classroom.objects.filter(teacher=teacher).order_by("name", "id"))
+    chosen = next((c for c in classes if str(c.pk) == classroom), None)
+    if chosen is not None:
+        flags = flags_for_class(flags, chosen)
     labels = dict(Flag.Kind.choices)
     open_counts = dict(
         flags.filter(resolved_at__isnull=True).values_list("kind").annotate(n=Count("id")).order_by()
@@ -327,6 +354,8 @@ def review_queue(*, teacher: User, kind: str = "", student: str = "", page: str 
         reporters=reporters,
         kind=kind,
         student=student_id,
+        classes=classes,
+        classroom=chosen,
     )
 
 

@@ -11,7 +11,7 @@ from tutor.classroom.access import require_teacher
 from tutor.classroom.models import Classroom
 from tutor.errors import ApplicationError, Throttled
 from tutor.problems.models import ProblemSet
-from tutor.tutoring.models import AuditRun
+from tutor.tutoring.models import AuditRun, Message
 
 from . import selectors, services
 from .spreadsheet import SpreadsheetWriter
@@ -86,6 +86,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         teacher=request.user,
         kind=request.GET.get("kind", ""),
         student=request.GET.get("student", ""),
+        classroom=request.GET.get("classroom", ""),
         page=request.GET.get("page", "1"),
     )
     return render(request, "reports/review_queue.html", {"queue": queue})
@@ -108,7 +109,20 @@ def review_flag(request: HttpRequest, flag_id: int) -> HttpResponse:
         transcript = list(
             flag.session.messages.prefetch_related("verifications").order_by("created_at", "id")
         )
+    for message in transcript:
+        if message.role == Message.Role.TUTOR:
+            message.unfinished_label = UNFINISHED_LABELS.get(message.status, "")
     return render(request, "reports/review_flag.html", {"flag": flag, "transcript": transcript})
+
+
+# How a reply that didn't finish is labelled in a transcript.
+UNFINISHED_LABELS = {
+    Message.Status.STOPPED: "Stopped by the student before the end",
+    Message.Status.CUT_OFF: "Cut off: the reply was too long",
+    Message.Status.ERROR: "Failed: the tutor could not answer",
+    Message.Status.QUEUED: "Not answered yet",
+    Message.Status.STREAMING: "Still being written",
+}
 
 
 @login_required
