@@ -40,6 +40,11 @@ def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # A part is answered on its stem's page, beside the other parts.
         return redirect(f"{reverse('problem_detail', args=[problem.parent_id])}#part-{problem.pk}")
     parts = list(problem.parts.order_by("position", "pk"))
+    if request.user.is_student:
+        from tutor.problems.variants import resolve  # a randomised problem: the student's own numbers
+
+        problem = resolve(problem=problem, user=request.user)
+        parts = [resolve(problem=part, user=request.user) for part in parts]
     for number, part in enumerate(parts):
         # "(a)", "(b)", ... in the order the teacher wrote them; ids unique on the page.
         letter = chr(ord("a") + number) if number < 26 else str(number + 1)
@@ -52,7 +57,9 @@ def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
         from tutor.tutoring.services import solution_allowed_for
 
         assignment = selectors.assignment_for_student(user=request.user, problem=problem)
-        solved_ids = selectors.solved_problem_ids(student=request.user, problem_set_ids=[problem.problem_set_id])
+        solved_ids = selectors.solved_problem_ids(
+            student=request.user, problem_set_ids=[problem.problem_set_id]
+        )
         for answerable in [problem, *parts]:
             _student_answers(student=request.user, problem=answerable, solved_ids=solved_ids)
             answerable.solution_allowed, answerable.solution_locked_reason = solution_allowed_for(

@@ -1,0 +1,89 @@
+"""The tutor on a randomised problem: the prompt sent to the Ollama-compatible test server holds
+the student's own numbers (the same as on their page), and the verification gate checks the
+model's answer against the student's own key, so a solution right for a classmate's numbers is not
+verified for this student."""
+
+from __future__ import annotations
+
+import pytest
+from asgiref.sync import sync_to_async
+
+from tests import factories
+from tests.conftest import Personas
+from tests.tutoring.fake import FakeLLM, solution_tokens
+from tests.tutoring.sockets import socket_for
+from tests.tutoring.test_tutor_stream import frames_until_done, open_and_ask
+from tutor.problems import variants
+from tutor.problems.models import Problem
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def boxed(value: str) -> str:
+    return f"Multiply the width by the height.\n\n**Final answer:** $\\boxed{{{value}}}$"
+
+
+def make_area_problem(personas: Personas) -> Problem:
+    return factories.make_problem(
+        problem_set=personas.problem_set,
+        key="area",
+        statement="A rectangle is {w} cm wide and {h} cm high. What is its area?",
+        answer="{w}*{h}",
+        template={"variables": {"w": {"range": [11, 999]}, "h": {"range": [11, 999]}}},
+    )
+
+
+def numbers(personas: Personas, problem: Problem, student) -> tuple[str, str, str]:
+    variant = variants.resolve(problem=problem, user=student).variant
+    return variant.values["w"], variant.values["h"], variant.answer
+
+
+async def test_the_prompt_has_the_students_numbers_and_the_gate_checks_their_key(
+    solutions_allowed: Personas, fake_llm: FakeLLM
+) -> None:
+    personas = solutions_allowed
+    problem = await sync_to_async(make_area_problem)(personas)
+    w, h, key = await sync_to_async(numbers)(personas, problem, personas.student)
+    fake_llm.reply(solution_tokens(boxed(key)))
+    async with socket_for(personas.student) as ws:
+        message_id = await open_and_ask(ws, problem.pk)
+        frames = await frames_until_done(ws, message_id)
+    verification = next(f for f in frames if f["type"] == "verification")
+    assert verification["status"] == "verified", verification
+    prompt = str(fake_llm.requests[-1]["messages"])
+    assert f"A rectangle is {w} cm wide and {h} cm high" in prompt
+    assert "{w}" not in prompt and "{h}" not in prompt
+
+
+async def test_a_solution_right_for_a_classmates_numbers_is_not_verified(
+    solutions_allowed: Personas, fake_llm: FakeLLM
+) -> None:
+    personas = solutions_allowed
+    problem = await sync_to_async(make_area_problem)(personas)
+    _, _, mine = await sync_to_async(numbers)(personas, problem, personas.student)
+    bw, bh, theirs = await sync_to_async(numbers)(personas, problem, personas.classmate)
+    assert mine != theirs
+    for _ in range(3):
+        fake_llm.reply(solution_tokens(boxed(theirs)))
+    async with socket_for(personas.student) as ws:
+        message_id = await open_and_ask(ws, problem.pk)
+        frames = await frames_until_done(ws, message_id, limit=30)
+    verification = next(f for f in frames if f["type"] == "verification")
+    assert verification["status"] == "unverified"
+    assert len(fake_llm.requests) == 3, "the classmate's answer was refused and regenerated"
+    assert f"{bw} cm wide and {bh} cm high" not in str(fake_llm.requests[0]["messages"])
+
+
+async def test_a_hint_that_gives_away_the_students_own_key_is_held_back(
+    personas: Personas, fake_llm: FakeLLM
+) -> None:
+    problem = await sync_to_async(make_area_problem)(personas)
+    _, _, key = await sync_to_async(numbers)(personas, problem, personas.student)
+    leak = f"The area is {key}."
+    for _ in range(3):
+        fake_llm.reply([leak])
+    async with socket_for(personas.student) as ws:
+        message_id = await open_and_ask(ws, problem.pk, mode="hint")
+        frames = await frames_until_done(ws, message_id, limit=30)
+    shown = "".join(f.get("text", "") for f in frames if f["type"] == "delta")
+    assert key not in shown, shown
