@@ -7,10 +7,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from inference.checker import check_answer
 from tutor.classroom.access import require_teacher
 from tutor.classroom.models import Classroom
 from tutor.errors import ApplicationError, Throttled
-from tutor.problems.models import ProblemSet
+from tutor.limits.services import Limit, throttle_hit
+from tutor.problems.choices import choice_form, choice_grade
+from tutor.problems.models import Problem, ProblemSet
+from tutor.tutoring.attempts import MAX_ANSWER_CHARS, NOT_COUNTED
 from tutor.tutoring.models import AuditRun, Message
 
 from . import selectors, services
@@ -162,4 +166,89 @@ def audit_results(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "reports/audit_results.html",
         {"problem_set": problem_set, "report": report, "running": running},
+    )
+
+
+def teacher_check_limit() -> Limit:
+    return Limit(
+        scope="teacher_check",
+        limit=60,
+        period=60,
+        message="That's a lot of answers checked in a minute. Wait a moment, then try again.",
+    )
+
+
+def _preview_check(request: HttpRequest, problem: Problem) -> dict[str, object]:
+    """Grade an answer typed on the preview the way a student's is graded, and save nothing."""
+    answer = "\n".join(v.strip() for v in request.POST.getlist("answer") if v.strip())
+    if not answer:
+        return {"answer": "", "correct": False, "reason": "Type an answer first.", "read_as": ""}
+    if len(answer) > MAX_ANSWER_CHARS:
+        return {
+            "answer": answer[:80],
+            "correct": False,
+            "reason": f"Keep the answer under {MAX_ANSWER_CHARS} characters.",
+            "read_as": "",
+        }
+    throttle_hit(teacher_check_limit(), key=f"user:{request.user.pk}")
+    if choice_form(problem=problem) is not None:
+        verdict = choice_grade(problem=problem, answer=answer)
+    else:
+        options = dict(problem.checker_options or {})
+        if problem.sig_figs:
+            options["sig_figs"] = problem.sig_figs
+        verdict = check_answer(
+            gold=problem.answer,
+            answer=answer,
+            answer_type=problem.answer_type,
+            tolerance=problem.tolerance,
+            units=problem.units or None,
+            options=options,
+            owner=f"user:{request.user.pk}",
+        )
+    return {
+        "answer": answer,
+        "correct": verdict.equivalent,
+        "reason": verdict.reason,
+        "read_as": verdict.interpreted_as,
+        "counts": verdict.status not in NOT_COUNTED,
+    }
+
+
+@login_required
+def problem_teacher(request: HttpRequest, pk: int) -> HttpResponse:
+    """One of the teacher's problems as a student sees it (answers can be checked; nothing is
+    saved, no tutoring session is started), with its key, hints and worked solution beside it."""
+    require_teacher(request.user)
+    problem = get_object_or_404(
+        Problem.objects.select_related("problem_set", "parent"), pk=pk, problem_set__owner=request.user
+    )
+    parts = list(problem.parts.order_by("position", "id"))
+    checked: dict[str, object] | None = None
+    checked_id = None
+    if request.method == "POST":
+        target = problem
+        part_id = request.POST.get("part", "")
+        if part_id.isdigit():
+            target = next((p for p in parts if p.pk == int(part_id)), problem)
+        checked, checked_id = _preview_check(request, target), target.pk
+    siblings = list(
+        problem.problem_set.problems.filter(parent__isnull=True)
+        .order_by("position", "id")
+        .values_list("pk", flat=True)
+    )
+    index = siblings.index(problem.pk) if problem.pk in siblings else -1
+    return render(
+        request,
+        "reports/problem_teacher.html",
+        {
+            "problem": problem,
+            "parts": parts,
+            "checked": checked,
+            "checked_id": checked_id,
+            "previous_id": siblings[index - 1] if index > 0 else None,
+            "next_id": siblings[index + 1] if 0 <= index < len(siblings) - 1 else None,
+            "position": index + 1,
+            "count": len(siblings),
+        },
     )
