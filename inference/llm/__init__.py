@@ -25,12 +25,22 @@ from .errors import (
     LLMUnavailable,
     PromptTooLong,
 )
+from .hosts import HostPool, parse_hosts, stream_chat_routed
 from .prompts import MODES, CheckerFeedback, Mode, build_messages, quote_student, retry_instruction
+from .slots import Host, HostState, MemoryStore, RedisStore, SlotStore
 from .think import ThinkParser, split_think
 from .tokens import count_message_tokens, count_tokens, fit_messages
 
 __all__ = [
     "DEFAULT_MODEL",
+    "Host",
+    "HostPool",
+    "HostState",
+    "MemoryStore",
+    "RedisStore",
+    "SlotStore",
+    "parse_hosts",
+    "stream_chat_routed",
     "MODELS",
     "MODES",
     "CheckerFeedback",

@@ -28,7 +28,8 @@ from .config import LLMConfig
 from .errors import CLIENT_ERRORS, LLMBusy, LLMError, LLMStreamError, map_error, model_missing
 from .think import ThinkParser
 
-EventKind = Literal["content", "thinking", "retrying", "done"]
+# "waiting" and "switched" come only from hosts.stream_chat_routed.
+EventKind = Literal["content", "thinking", "retrying", "done", "waiting", "switched"]
 Message = Mapping[str, Any]
 
 
@@ -87,6 +88,7 @@ async def stream_chat(config: LLMConfig, messages: Sequence[Message]) -> AsyncGe
     client = make_client(config)
     parser = ThinkParser()
     received = False
+    finished: LLMEvent | None = None
     stream: AsyncIterator[ollama.ChatResponse] | None = None
     try:
         # No network I/O happens here (the request starts on the first iteration), so a
@@ -100,6 +102,8 @@ async def stream_chat(config: LLMConfig, messages: Sequence[Message]) -> AsyncGe
         )
         try:
             async for part in stream:
+                if finished is not None:
+                    continue
                 received = True
                 if part.message.thinking:
                     yield LLMEvent("thinking", part.message.thinking)
@@ -109,15 +113,21 @@ async def stream_chat(config: LLMConfig, messages: Sequence[Message]) -> AsyncGe
                 if part.done:
                     for kind, text in parser.flush():
                         yield LLMEvent(kind, text)
-                    yield LLMEvent(
+                    # Read on to the end of the body before saying done: a caller that counts
+                    # streams per host (hosts.py) must not start the next one while Ollama still
+                    # counts this one.
+                    finished = LLMEvent(
                         "done",
                         done_reason=part.done_reason,
                         truncated=part.done_reason == "length",
                         usage=_usage(part),
                     )
-                    return
         except CLIENT_ERRORS as exc:
-            raise map_error(exc, config, received=received) from exc
+            if finished is None:
+                raise map_error(exc, config, received=received) from exc
+        if finished is not None:
+            yield finished
+            return
         # The body ended cleanly but without the final `done` line: a proxy or Ollama gave up.
         raise LLMStreamError(
             "The connection to the tutor's model broke part-way through. Please ask again.",

@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import re
 import signal
@@ -217,6 +218,11 @@ class FakeOllama:
         self.script = Script(responder)
         self.requests: list[RecordedRequest] = []
         self.in_flight = 0
+        # The most chat/generate requests open at once, counting one refused for being over
+        # max_pending (so a client that keeps to the cap never raises it past the cap), and how
+        # many were refused so: what the several-hosts tests check (tests/scaling).
+        self.peak_in_flight = 0
+        self.refused_full = 0
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -362,7 +368,22 @@ class FakeOllama:
         app.router.add_post("/api/show", self._show)
         app.router.add_post("/api/chat", self._chat)
         app.router.add_post("/api/generate", self._generate)
+        app.router.add_get("/_fake/stats", self._stats)
         return app
+
+    async def _stats(self, request: web.Request) -> web.Response:
+        """Not Ollama's: what a test that runs this server as a process reads back."""
+        with self._lock:
+            chats = [r for r in self.requests if r.path in ("/api/chat", "/api/generate")]
+            return web.json_response(
+                {
+                    "in_flight": self.in_flight,
+                    "peak_in_flight": self.peak_in_flight,
+                    "refused_full": self.refused_full,
+                    "chats": len(chats),
+                    "completed": sum(r.finished_at is not None and r.status == 200 for r in chats),
+                }
+            )
 
     def _record(self, request: web.Request, body: dict[str, Any]) -> RecordedRequest:
         record = RecordedRequest(
@@ -483,7 +504,9 @@ class FakeOllama:
         if not model:
             return self._error(record, 400, "model is required")
         with self._lock:
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight + 1)
             full = self.max_pending is not None and self.in_flight >= self.max_pending
+            self.refused_full += full
         if full:
             return self._error(record, 503, BUSY_ERROR)
         if not self._has_model(model):
@@ -496,7 +519,7 @@ class FakeOllama:
             options=dict(body.get("options") or {}),
             body=body,
         )
-        reply = self.script.next_reply(chat_request)
+        reply = _continuing(self.script.next_reply(chat_request), messages)
         self._update(record, fault=reply.fault)
         if reply.fault == "busy":
             return self._error(record, 503, reply.error or BUSY_ERROR)
@@ -621,6 +644,18 @@ class FakeOllama:
         return response
 
 
+def _continuing(reply: Reply, messages: list[dict[str, Any]]) -> Reply:
+    """Ollama continues a final assistant message rather than answering afresh: when the request
+    ends with the start of this reply, only the rest is sent (a takeover by another host)."""
+    if not messages or messages[-1].get("role") != "assistant" or reply.fault is not None:
+        return reply
+    written = str(messages[-1].get("content", ""))
+    text = "".join(reply.tokens)
+    if not written or not text.startswith(written) or STAMP in reply.tokens:
+        return reply
+    return dataclasses.replace(reply, tokens=tokenize(text[len(written) :]))
+
+
 # --- the scripted "phi4" for demos --------------------------------------------------------
 
 
@@ -656,6 +691,14 @@ DEMO_PROBLEMS: dict[str, DemoProblem] = {
         "2. So $$\\frac{x^2 - 9}{x - 3} = \\frac{(x - 3)(x + 3)}{x - 3}.$$\n"
         "3. Since $x \\neq 3$, the factor $x - 3$ is not zero and cancels.\n\n"
         "**Final answer:** $\\boxed{x + 3}$"
+    ),
+    # The test suite's problem (tests/factories.py), for tests that run this server as a process.
+    "2x + 3 = 7": DemoProblem(
+        "1. Subtract $3$ from both sides: $2x = 4$.\n"
+        "2. Divide both sides by $2$: $x = 2$.\n"
+        "3. Check: $2 \\cdot 2 + 3 = 7$. ✓\n\n"
+        "**Final answer:** $\\boxed{2}$",
+        "What could you do to both sides to get the $2x$ term on its own?",
     ),
     "2x - 4 > 6": DemoProblem(
         "1. Add $4$ to both sides: $2x > 10$.\n"

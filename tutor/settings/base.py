@@ -12,6 +12,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from inference.llm.hosts import parse_hosts
+
 from .env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -164,6 +166,19 @@ OLLAMA_READ_TIMEOUT = env_float("OLLAMA_READ_TIMEOUT", 60.0, minimum=0.1)
 # A busy Ollama (503, its queue full) is retried 3 times after this many seconds, doubling each time.
 OLLAMA_RETRY_BASE_DELAY = env_float("OLLAMA_RETRY_BASE_DELAY", 0.5, minimum=0.0)
 OLLAMA_KEEP_ALIVE = env_str("OLLAMA_KEEP_ALIVE", "30m")
+# Several Ollama hosts (docs/scaling.md): "http://gpu1:11434=2,http://gpu2:11434=4", each with how
+# many answers it streams at once (set it to that host's OLLAMA_NUM_PARALLEL; OLLAMA_HOST_CAPACITY
+# when left out). Unset: OLLAMA_HOST alone, with no limit of ours, as before.
+OLLAMA_HOSTS = env_str("OLLAMA_HOSTS", "")
+OLLAMA_HOST_CAPACITY = env_int("OLLAMA_HOST_CAPACITY", 4, minimum=1)
+try:
+    parse_hosts(OLLAMA_HOSTS, default_capacity=OLLAMA_HOST_CAPACITY)
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
+# A host's health (/api/version, /api/tags) older than this is probed again before it is used.
+OLLAMA_PROBE_SECONDS = env_float("OLLAMA_PROBE_SECONDS", 10.0, minimum=0.5)
+# A student waits in line this long, every host being full, before being told to try again later.
+OLLAMA_WAIT_SECONDS = env_float("OLLAMA_WAIT_SECONDS", 300.0, minimum=1.0)
 
 # --- Students' answers (tutoring/attempts.py); the checker pool's own settings are CHECKER_*
 # (docs/checker.md). Previews are sent as the student types (250 ms after the last key).

@@ -7,7 +7,8 @@ import asyncio
 import contextlib
 from dataclasses import dataclass, field
 
-from inference.llm import LLMError, stream_chat_with_retry
+from inference.llm import LLMError
+from tutor.hosts import host_status, model_stream
 
 from .. import events, leaks, records
 from ..db import db_call
@@ -119,7 +120,7 @@ async def _stream_hint_draft(reply: Reply, *, try_number: int) -> HintDraft:
     llm_messages = await _llm_messages(reply, None)
     try:
         # aclosing: leaving the loop on a leak or Stop closes the HTTP stream to Ollama at once.
-        async with contextlib.aclosing(stream_chat_with_retry(reply.config, llm_messages)) as stream:
+        async with contextlib.aclosing(model_stream(reply.config, llm_messages)) as stream:
             async for event in stream:
                 if reply.stop.is_set():
                     raise GenerationStopped
@@ -136,6 +137,8 @@ async def _stream_hint_draft(reply: Reply, *, try_number: int) -> HintDraft:
                     await reply.log.emit(
                         [events.status("busy_retrying", "The tutor is busy. Trying again in a moment...")]
                     )
+                elif event.kind in ("waiting", "switched"):
+                    await reply.log.emit([host_status(event)])
                 elif event.kind == "done":
                     draft.attempt.done_reason = event.done_reason or ""
                     draft.attempt.usage = dict(event.usage or {})

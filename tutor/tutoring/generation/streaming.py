@@ -9,7 +9,8 @@ from typing import Any
 
 from django.conf import settings
 
-from inference.llm import LLMConfig, stream_chat_with_retry
+from inference.llm import LLMConfig
+from tutor.hosts import host_status, model_stream
 
 from .. import events
 from ..holdback import FinalAnswerHoldback
@@ -94,7 +95,7 @@ async def stream_once(
     attempt = Attempt(content=shown)
     # aclosing: on stop or error the generator is closed at once, which closes the HTTP
     # stream to Ollama instead of leaving it to the garbage collector.
-    async with contextlib.aclosing(stream_chat_with_retry(config, llm_messages)) as stream:
+    async with contextlib.aclosing(model_stream(config, llm_messages)) as stream:
         async for event in stream:
             if stop.is_set():
                 raise GenerationStopped
@@ -109,6 +110,10 @@ async def stream_once(
                 await streamer.log.emit(
                     [events.status("busy_retrying", "The tutor is busy. Trying again in a moment...")]
                 )
+            elif event.kind in ("waiting", "switched"):
+                # Every host full (the place in line), or another host carrying on (tutor/hosts.py).
+                await streamer.flush()
+                await streamer.log.emit([host_status(event)])
             elif event.kind == "done":
                 attempt.done_reason = event.done_reason or ""
                 attempt.usage = dict(event.usage or {})

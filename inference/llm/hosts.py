@@ -1,0 +1,381 @@
+"""Several Ollama hosts: which one serves the next stream, never more streams on a host than its
+capacity across every process, and a stream carried on by another host when its host dies.
+
+Why a claim in Redis rather than one Celery queue per host: a worker per host with
+`--concurrency=capacity` caps a host only as long as exactly one such worker runs for it (a second
+`docker compose up --scale worker=2` doubles it silently), it holds the host while the checker
+verifies (seconds of no GPU work), and a stream whose host dies would have to be re-queued to
+another host's queue. A slot claimed per model call in Redis (a sorted set per host, one Lua call)
+holds across any number of web processes and workers, is let go between a draft and its check,
+and frees itself when the process holding it is killed (a lease, renewed while streaming).
+
+- `parse_hosts("http://a:11434=2,http://b:11434=4")`: the hosts and their capacity (`=N`, the
+  host's OLLAMA_NUM_PARALLEL).
+- Health: each host's `/api/version` and `/api/tags` are probed when its last state is older than
+  `probe_seconds` (by whichever process needs it first; a Redis key keeps it to one at a time),
+  and every error a stream meets marks the host at once: unreachable hosts and hosts without the
+  model are left out until a probe finds them well again.
+- Waiting: when every host that can serve the model is full, streams wait in one first-come line
+  per model (a sorted set; a waiter that stops asking drops out after `waiter_seconds`), and the
+  caller gets `waiting` events with the place in line.
+- Takeover: a host that fails part-way through a stream (refused, cut, stalled, an error line) is
+  marked down and the stream goes on on another host, which is sent what was already written as
+  the start of the assistant's message (Ollama continues a final assistant message), so the
+  student's text continues instead of starting again.
+
+Nothing here reads Django settings: `tutor/hosts.py` builds the pool from them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import time
+import uuid
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from .client import LLMEvent, Message, RetryPolicy, has_model, health, stream_chat
+from .config import LLMConfig
+from .errors import (
+    LLMBusy,
+    LLMError,
+    LLMModelMissing,
+    LLMServerError,
+    LLMStalled,
+    LLMStreamError,
+    LLMTimeout,
+    LLMUnavailable,
+)
+from .slots import MAX_CAPACITY, Host, HostState, SlotStore
+
+logger = logging.getLogger(__name__)
+
+# A host that fails in these ways is left out and the stream moves on to another host.
+HOST_FAULTS: tuple[type[LLMError], ...] = (
+    LLMUnavailable,
+    LLMStreamError,
+    LLMStalled,
+    LLMTimeout,
+    LLMServerError,
+)
+SWITCHED_MESSAGE = "The tutor was interrupted and is carrying on..."
+
+
+def parse_hosts(value: str, *, default_capacity: int) -> tuple[Host, ...]:
+    """`http://a:11434=2, b:11434` -> hosts; a host without `=N` gets `default_capacity`.
+
+    Fails loudly (ValueError naming the entry) on a bad URL, capacity or a host listed twice.
+    """
+    hosts: list[Host] = []
+    for raw in value.split(","):
+        entry = raw.strip()
+        if not entry:
+            continue
+        url, capacity = entry, default_capacity
+        if "=" in entry:
+            url, _, number = entry.rpartition("=")
+            try:
+                capacity = int(number)
+            except ValueError:
+                raise ValueError(
+                    f"OLLAMA_HOSTS entry {entry!r}: capacity {number!r} is not a number"
+                ) from None
+        url = url.strip().rstrip("/")
+        if "://" not in url:
+            url = f"http://{url}"  # as Ollama's own OLLAMA_HOST accepts host:port
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"OLLAMA_HOSTS entry {entry!r}: expected a URL like http://gpu1:11434=2")
+        if not 1 <= capacity <= MAX_CAPACITY:
+            raise ValueError(
+                f"OLLAMA_HOSTS entry {entry!r}: capacity must be 1..{MAX_CAPACITY}, not {capacity}"
+            )
+        if any(h.url == url for h in hosts):
+            raise ValueError(f"OLLAMA_HOSTS lists {url} twice")
+        hosts.append(Host(url=url, capacity=capacity))
+    return tuple(hosts)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The answer to one try at a slot."""
+
+    url: str | None  # the host whose slot is now ours, or None
+    position: int  # place in the model's line (0 = next)
+    candidates: int  # hosts that could serve the model at all (healthy, with the model)
+
+
+@dataclass
+class HostPool:
+    hosts: tuple[Host, ...]
+    store: SlotStore
+    # A host's state older than this is probed again before it is used.
+    probe_seconds: float = 10.0
+    probe_timeout: float = 3.0
+    # A slot is the holder's for this long after its last renewal (renewed every third of it).
+    lease_seconds: float = 30.0
+    # How long a student waits in line before being told the tutor is too busy.
+    wait_seconds: float = 300.0
+    # How often a waiting stream asks again.
+    poll_seconds: float = 0.2
+
+    async def fresh_states(self, model: str | None = None) -> dict[str, HostState]:
+        """Every host's state, probing (here, at once) those whose state is stale and that no other
+        process is probing right now."""
+        states = await self.store.states()
+        now = time.time()
+        stale = [
+            h.url
+            for h in self.hosts
+            if (h.url not in states or now - states[h.url].checked_at > self.probe_seconds)
+            and await self.store.claim_probe(h.url, self.probe_seconds)
+        ]
+        if stale:
+            for state in await asyncio.gather(*(self.probe(url, model) for url in stale)):
+                states[state.url] = state
+        # A host never probed, which another process is probing right now: wait for its result
+        # rather than send a student's stream to a host that may not have the model.
+        deadline = time.monotonic() + self.probe_timeout * 2 + 1
+        while any(h.url not in states for h in self.hosts) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+            states = await self.store.states()
+        return states
+
+    async def probe(self, url: str, model: str | None = None) -> HostState:
+        config = LLMConfig(
+            host=url,
+            connect_timeout=self.probe_timeout,
+            read_timeout=self.probe_timeout,
+            write_timeout=self.probe_timeout,
+        )
+        report = await health(config)
+        error = report["error"]
+        state = HostState(
+            url=url,
+            reachable=bool(report["reachable"]),
+            models=list(report["models"]),
+            version=report["version"],
+            error=error["admin_hint"] if error and not report["reachable"] else None,
+            checked_at=time.time(),
+        )
+        if model and state.reachable and not state.serves(model):
+            state.error = f"{model} is not pulled on this host (ollama pull {model})"
+        await self.store.put_state(state)
+        return state
+
+    async def mark(self, url: str, error: LLMError, *, model: str) -> None:
+        """A stream met `error` on `url`: leave the host out until a probe finds it well again."""
+        states = await self.store.states()
+        state = states.get(url) or HostState(url=url, reachable=True)
+        if isinstance(error, LLMModelMissing):
+            state.models = [m for m in state.models if not has_model([m], model)]
+            state.error = f"{model} is not pulled on this host (ollama pull {model})"
+        else:
+            state.reachable = False
+            state.error = error.admin_hint
+        state.checked_at = time.time()
+        state.source = "stream"
+        logger.warning("Ollama host %s left out: %s", url, state.error)
+        await self.store.put_state(state)
+
+    def candidates(self, states: dict[str, HostState], model: str, avoid: set[str]) -> list[Host]:
+        """Hosts that may serve `model`: not avoided, and healthy with the model (a host never
+        probed yet is tried; a failure then marks it)."""
+        return [
+            h
+            for h in self.hosts
+            if h.url not in avoid and (h.url not in states or states[h.url].serves(model))
+        ]
+
+    async def try_acquire(self, model: str, lease: str, avoid: set[str]) -> Choice:
+        hosts = self.candidates(await self.fresh_states(model), model, avoid)
+        if not hosts:
+            return Choice(url=None, position=0, candidates=0)
+        url, place = await self.store.try_acquire(
+            model=model,
+            lease=lease,
+            hosts=hosts,
+            lease_seconds=self.lease_seconds,
+            waiter_seconds=max(5.0, self.poll_seconds * 10),
+        )
+        return Choice(url=url, position=place, candidates=len(hosts))
+
+    @contextlib.asynccontextmanager
+    async def holding(self, url: str, lease: str) -> AsyncIterator[None]:
+        """Keeps the slot renewed while the body runs; lets it go however the body ends."""
+
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(self.lease_seconds / 3)
+                try:
+                    await self.store.renew(url, lease, self.lease_seconds)
+                except Exception:  # a missed renewal only shortens the lease; the stream goes on
+                    logger.warning("could not renew the slot on %s", url, exc_info=True)
+
+        renewer = asyncio.ensure_future(renew())
+        try:
+            yield
+        finally:
+            renewer.cancel()
+            # Shielded: a cancelled stream (Stop) must still give its slot back.
+            await asyncio.shield(self.store.release(url, lease))
+
+    async def snapshot(self, model: str) -> list[dict[str, Any]]:
+        """For the admin's capacity page: each host's health, models, slots in use and speed."""
+        states = await self.fresh_states(model)
+        rows = []
+        for host in self.hosts:
+            state = states.get(host.url)
+            tokens, seconds, answers = await self.store.usage(host.url, 3600)
+            rows.append(
+                {
+                    "url": host.url,
+                    "capacity": host.capacity,
+                    "in_use": await self.store.in_use(host.url),
+                    "reachable": state.reachable if state else None,
+                    "serves_model": state.serves(model) if state else None,
+                    "models": state.models if state else [],
+                    "version": state.version if state else None,
+                    "error": state.error if state else None,
+                    "checked_at": state.checked_at if state else None,
+                    "source": state.source if state else None,
+                    "answers_last_hour": answers,
+                    "tokens_per_second_last_hour": round(tokens / seconds, 1) if seconds else None,
+                }
+            )
+        return rows
+
+
+def _continued(messages: Sequence[Message], written: str) -> list[Message]:
+    """The request that makes a new host continue what the old one wrote."""
+    request = list(messages)
+    if request and request[-1].get("role") == "assistant":
+        last = request[-1]
+        request[-1] = {**last, "content": str(last.get("content", "")) + written}
+    else:
+        request.append({"role": "assistant", "content": written})
+    return request
+
+
+def _waiting_text(position: int) -> str:
+    if position <= 0:
+        return "All tutors are busy helping other students. You're next in line..."
+    return f"All tutors are busy helping other students. You're number {position + 1} in line..."
+
+
+async def stream_chat_routed(
+    pool: HostPool, config: LLMConfig, messages: Sequence[Message], *, policy: RetryPolicy | None = None
+) -> AsyncGenerator[LLMEvent, None]:
+    """`stream_chat` on whichever host has room, carried on by another host if its host fails.
+
+    Extra events: `waiting` (every host is full; `attempt` is the place in line, from 1) and
+    `switched` (the host failed and another carries on; the content so far stays). A 503 from a
+    host (its own queue full, e.g. a host shared with something else) is retried after
+    `policy`'s backoff, as `stream_chat_with_retry` does.
+    """
+    policy = policy or RetryPolicy(base_delay=config.retry_base_delay)
+    lease = uuid.uuid4().hex
+    written = ""  # content already given to the caller, by any host
+    avoid: set[str] = set()
+    last_error: LLMError | None = None
+    busy_tries = 0
+    switching = False
+    loop = asyncio.get_running_loop()
+    while True:
+        deadline = loop.time() + pool.wait_seconds
+        told: int | None = None
+        try:
+            while True:
+                choice = await pool.try_acquire(config.model, lease, avoid)
+                if choice.url is not None:
+                    url = choice.url
+                    break
+                if choice.candidates == 0:
+                    if last_error is not None:
+                        raise last_error
+                    raise _nowhere(pool, config, await pool.store.states())
+                if loop.time() > deadline:
+                    raise LLMBusy(
+                        "The tutor is busy helping other students. Please try again in a minute.",
+                        f"Every Ollama host serving {config.model} stayed full for {pool.wait_seconds:g} s "
+                        "(OLLAMA_WAIT_SECONDS): add a host or raise the capacities in OLLAMA_HOSTS.",
+                    )
+                if told != choice.position:
+                    told = choice.position
+                    yield LLMEvent(
+                        "waiting", text=_waiting_text(choice.position), attempt=choice.position + 1
+                    )
+                await asyncio.sleep(pool.poll_seconds)
+        finally:
+            # Given up, cancelled or served: this stream is no longer in the line.
+            await asyncio.shield(pool.store.leave_line(config.model, lease))
+        if switching:
+            yield LLMEvent("switched", text=SWITCHED_MESSAGE)
+            switching = False
+        host_config = dataclasses.replace(config, host=url)
+        request = _continued(messages, written) if written else list(messages)
+        try:
+            async with (
+                pool.holding(url, lease),
+                contextlib.aclosing(stream_chat(host_config, request)) as events,
+            ):
+                async for event in events:
+                    if event.kind == "content":
+                        written += event.text
+                    elif event.kind == "done":
+                        await _record_usage(pool, url, event)
+                    yield event
+            return
+        except LLMBusy as exc:
+            busy_tries += 1
+            if busy_tries > policy.retries:
+                raise
+            delay = policy.delay(busy_tries)
+            yield LLMEvent(
+                "retrying",
+                text=f"The tutor is busy helping other students. Trying again in about {max(1, round(delay))} s.",
+                attempt=busy_tries + 1,
+                retry_in=delay,
+            )
+            await asyncio.sleep(delay)
+            last_error = exc
+        except LLMModelMissing as exc:
+            await pool.mark(url, exc, model=config.model)
+            avoid.add(url)
+            last_error = exc
+        except HOST_FAULTS as exc:
+            await pool.mark(url, exc, model=config.model)
+            avoid.add(url)
+            last_error = exc
+            switching = True
+
+
+async def _record_usage(pool: HostPool, url: str, event: LLMEvent) -> None:
+    tokens = int(event.usage.get("eval_count", 0) or 0)
+    seconds = float(event.usage.get("eval_duration_ms", 0) or 0) / 1000
+    try:
+        await pool.store.add_usage(url, tokens, seconds)
+    except Exception:  # the admin's speed figure is not worth failing an answer over
+        logger.warning("could not record usage for %s", url, exc_info=True)
+
+
+def _nowhere(pool: HostPool, config: LLMConfig, states: dict[str, HostState]) -> LLMError:
+    """No host can serve the model: say whether they are down or lack the model."""
+    reachable = [s for s in states.values() if s.reachable]
+    summary = "; ".join(f"{s.url}: {s.error or 'ok'}" for s in states.values()) or "no host probed yet"
+    where = ", ".join(h.url for h in pool.hosts)
+    if reachable:
+        return LLMModelMissing(
+            "The tutor isn't set up for this problem set yet. Please tell your teacher.",
+            f"No Ollama host has {config.model!r} ({summary}). Run `ollama pull {config.model}` on one of {where}.",
+        )
+    return LLMUnavailable(
+        "The tutor isn't available right now. Please try again in a few minutes, "
+        "and tell your teacher if it keeps happening.",
+        f"No Ollama host answers ({summary}). Start Ollama on {where} or fix OLLAMA_HOSTS.",
+    )
