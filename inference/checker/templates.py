@@ -423,7 +423,7 @@ class Variable:
         try:
             return rounded(evaluate(self.expression, values), self.decimals)
         except TemplateError as exc:
-            raise TemplateError(f"{self.name}: {exc}", name=exc.name or self.name) from exc
+            raise TemplateError(f"{self.name}: {exc}", name=self.name) from exc
 
 
 class Template:
@@ -456,7 +456,10 @@ class Template:
                 raise TemplateError(
                     f"{name}: that name means something in maths already; pick another.", name=name
                 )
-            self.variables.append(Variable(name, definition))
+            try:
+                self.variables.append(Variable(name, definition))
+            except TemplateError as exc:
+                raise TemplateError(str(exc), name=name) from exc
         self.constraints: list[str] = constraints
 
     def sample(self, seed: int, max_tries: int = MAX_TRIES) -> tuple[dict[str, Fraction], int]:
