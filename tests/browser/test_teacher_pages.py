@@ -48,8 +48,13 @@ def test_dashboard_matches_the_students_attempts_and_a_flag_is_reviewed(
         teacher.get_by_role("link", name="Download grades (CSV)").click()
     rows = list(csv.reader(io.StringIO(open(download.value.path(), encoding="utf-8").read())))
     header = rows[0]
-    ada = next(r for r in rows if r[0] == personas.student.username)
-    assert [ada[header.index(name)] for name in ("solved", "out of", "late")] == ["1", "3", "0"]
+    ada = next(r for r in rows if r[header.index("username")] == personas.student.username)
+    assert [ada[header.index(name)] for name in ("score", "out of", "attempts", "late")] == [
+        "1",
+        "3",
+        "2",
+        "0",
+    ]
 
     teacher.get_by_role("link", name="Review queue").first.click()
     teacher.get_by_role("link", name="Tutor answer could not be verified").first.click()

@@ -114,7 +114,7 @@ def test_the_grades_csv_counts_problems_solved_only_after_the_due_date(personas:
     response = client_for(personas.teacher).get(reverse("grades_csv", args=[personas.classroom.pk]))
     assert response.status_code == 200
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
-    ada = next(row for row in rows if row["student"] == personas.student.username)
-    ben = next(row for row in rows if row["student"] == personas.classmate.username)
+    ada = next(row for row in rows if row["username"] == personas.student.username)
+    ben = next(row for row in rows if row["username"] == personas.classmate.username)
     assert (ada["solved"], ada["late"]) == ("2", "1")
     assert (ben["solved"], ben["late"]) == ("0", "0")

@@ -143,14 +143,53 @@ def test_grid_says_solved_tried_or_not_started_and_filters_by_assignment(activit
 
 
 def test_grades_csv(activity: Personas) -> None:
+    from tests import factories
+
+    zoe = factories.make_student(username="aaron", first_name="Zoe")  # sorted by name, not username
+    activity.classroom.enrollments.create(student=zoe)
     response = client_for(activity.teacher).get(reverse("grades_csv", args=[activity.classroom.pk]))
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.content.decode())))
-    header, body = rows[0], {r[0]: r for r in rows[1:]}
-    column = header.index(f"{activity.problem_set.key}/{activity.problem.key}")
-    assert body["ada"][column] == "1"
-    assert body["ben"][column] == "0"
-    assert [body["ada"][header.index(name)] for name in ("solved", "out of", "late")] == ["1", "3", "0"]
+    header, body = rows[0], rows[1:]
+    assert header == [
+        "student",
+        "username",
+        "1. Solve for x",
+        "2. Solve for x",
+        "3. Solve for x",
+        "score",
+        "out of",
+        "solved",
+        "attempts",
+        "hints used",
+        "late",
+    ], "problems are named by number and title, never by their internal keys"
+    assert [(r[0], r[1]) for r in body] == [("Ada", "ada"), ("Ben", "ben"), ("Zoe", "aaron")]
+    ada, ben, _ = (dict(zip(header, r, strict=True)) for r in body)
+    assert (ada["1. Solve for x"], ben["1. Solve for x"]) == ("1", "0")
+    assert [ada[name] for name in ("score", "out of", "solved", "attempts", "hints used", "late")] == [
+        "1",
+        "3",
+        "1",
+        "2",
+        "0",
+        "0",
+    ]
+    # Ben asked for three hints: two were answered, one failed and is not counted.
+    assert [ben[name] for name in ("score", "attempts", "hints used")] == ["0", "2", "2"]
+
+
+def test_grades_csv_for_one_assignment_names_the_sets(activity: Personas) -> None:
+    from tests import factories
+
+    extra = factories.make_problem_set(owner=activity.teacher, title="Fractions", problems=1)
+    assignment = factories.make_assignment(classroom=activity.classroom, problem_set=extra)
+    teacher = client_for(activity.teacher)
+    url = reverse("grades_csv", args=[activity.classroom.pk])
+    header = next(csv.reader(io.StringIO(teacher.get(url).content.decode())))
+    assert "Fractions: 1. Solve for x" in header and "Linear equations: 1. Solve for x" in header
+    only = next(csv.reader(io.StringIO(teacher.get(url, {"assignment": assignment.pk}).content.decode())))
+    assert only[2:4] == ["1. Solve for x", "score"]
 
 
 def test_student_view_lists_last_answers(activity: Personas) -> None:

@@ -241,26 +241,84 @@ def student_rows(classroom: Classroom, student: User) -> list[dict]:
     return rows
 
 
-def grades(classroom: Classroom) -> tuple[list[Problem], list[tuple[User, list[int], int, int]]]:
-    """Per student: 1/0 per problem, how many solved, and how many of those were solved only after
-    the due date (every correct answer to it marked late)."""
-    problems = class_problems(classroom)
-    correct = Attempt.objects.filter(
-        problem__in=problems, correct=True, student__in=classroom.students.all()
-    ).values_list("student_id", "problem_id", "late")
-    solved: set[tuple[int, int]] = set()
-    on_time: set[tuple[int, int]] = set()
-    for student_id, problem_id, late in correct:
-        solved.add((student_id, problem_id))
-        if not late:
-            on_time.add((student_id, problem_id))
-    late_only = solved - on_time
-    rows = []
-    for student in classroom.students.order_by("last_name", "first_name", "username"):
-        marks = [1 if (student.pk, p.pk) in solved else 0 for p in problems]
-        late_count = sum(1 for p in problems if (student.pk, p.pk) in late_only)
-        rows.append((student, marks, sum(marks), late_count))
-    return problems, rows
+@dataclass
+class GradeRow:
+    student: User
+    scores: list[float]  # per problem: 1 solved, 0 not; a part-by-part problem the share of parts solved
+    solved: int
+    attempts: int
+    hints: int
+    late: int  # problems solved only after the due date (every right answer to them marked late)
+
+    @property
+    def score(self) -> float:
+        return round(sum(self.scores), 2)
+
+
+def problem_labels(problems: list[Problem]) -> list[str]:
+    """Column names a teacher reads: '3. Speed of a train', with the set's title when there are several."""
+    several_sets = len({p.problem_set_id for p in problems}) > 1
+    numbers: Counter = Counter()
+    labels = []
+    for problem in problems:
+        numbers[problem.problem_set_id] += 1
+        label = f"{numbers[problem.problem_set_id]}. {problem.title or problem.key}"
+        labels.append(f"{problem.problem_set.title}: {label}" if several_sets else label)
+    return labels
+
+
+def grades(
+    classroom: Classroom, assignment: Assignment | None = None
+) -> tuple[list[Problem], list[GradeRow]]:
+    """Per student, by name: a score per problem, attempts, hints the tutor gave, problems solved late."""
+    problems = class_problems(classroom, assignment)
+    stems = _stems(problems)
+    parts_of: Counter = Counter(stem for pid, stem in stems.items() if pid != stem)
+    students = students_by_name(classroom)
+    attempts: Counter = Counter()
+    solved: dict[tuple[int, int], set[int]] = defaultdict(set)
+    on_time: dict[tuple[int, int], set[int]] = defaultdict(set)
+    rows = Attempt.objects.filter(problem__in=list(stems), student__in=students).values_list(
+        "student_id", "problem_id", "correct", "late"
+    )
+    for student_id, problem_id, correct, late in rows:
+        attempts[student_id] += 1
+        if correct:
+            solved[(student_id, stems[problem_id])].add(problem_id)
+            if not late:
+                on_time[(student_id, stems[problem_id])].add(problem_id)
+    hints = Counter(
+        completed_replies(
+            mode=Message.Mode.HINT, session__problem__in=list(stems), session__student__in=students
+        ).values_list("session__student_id", flat=True)
+    )
+
+    def share(done: set[int], problem: Problem) -> float:
+        if problem.pk in done:
+            return 1.0
+        if parts_of[problem.pk]:
+            return round(min(len(done), parts_of[problem.pk]) / parts_of[problem.pk], 2)
+        return 0.0
+
+    result = []
+    for student in students:
+        scores = [share(solved[(student.pk, p.pk)], p) for p in problems]
+        late = sum(
+            1
+            for p, score in zip(problems, scores, strict=True)
+            if score == 1 and share(on_time[(student.pk, p.pk)], p) < 1
+        )
+        result.append(
+            GradeRow(
+                student=student,
+                scores=scores,
+                solved=sum(1 for score in scores if score == 1),
+                attempts=attempts[student.pk],
+                hints=hints[student.pk],
+                late=late,
+            )
+        )
+    return problems, result
 
 
 def flags_for_teacher(*, teacher: User) -> QuerySet[Flag]:

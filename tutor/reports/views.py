@@ -59,25 +59,47 @@ def student_detail(request: HttpRequest, pk: int, student_id: int) -> HttpRespon
     return render(request, "reports/student.html", {"classroom": classroom, "student": student, "rows": rows})
 
 
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
 @login_required
 def grades_csv(request: HttpRequest, pk: int) -> HttpResponse:
     classroom = _classroom(request, pk)
-    problems, rows = selectors.grades(classroom)
+    assignment = (
+        classroom.assignments.filter(pk=request.GET.get("assignment") or 0).first()
+        if (request.GET.get("assignment", "").isdigit())
+        else None
+    )
+    problems, rows = selectors.grades(classroom, assignment)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="grades-{classroom.pk}.csv"'
     writer = SpreadsheetWriter(response)
     writer.writerow(
-        ["student", "name", *[f"{p.problem_set.key}/{p.key}" for p in problems], "solved", "out of", "late"]
+        [
+            "student",
+            "username",
+            *selectors.problem_labels(problems),
+            "score",
+            "out of",
+            "solved",
+            "attempts",
+            "hints used",
+            "late",
+        ]
     )
-    for student, marks, total, late in rows:
+    for row in rows:
         writer.writerow(
             [
-                student.username,
-                student.get_full_name() or student.first_name,
-                *marks,
-                total,
+                row.student.display_name,
+                row.student.username,
+                *[_number(score) for score in row.scores],
+                _number(row.score),
                 len(problems),
-                late,
+                row.solved,
+                row.attempts,
+                row.hints,
+                row.late,
             ]
         )
     return response
