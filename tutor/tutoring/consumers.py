@@ -62,6 +62,8 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
         _open_sockets[self.user.pk] = _open_sockets.get(self.user.pk, 0) + 1
         self.counted = True
         self.session_id: Any = None
+        self.problem_id: int | None = None
+        self.session_exists = False
         self.follower = ReplyFollower(send=self.send_json, user=self.user)
         # Logging out anywhere closes this user's sockets (services.user_sockets_close).
         await self.channel_layer.group_add(events.user_group(self.user.pk), self.channel_name)
@@ -129,25 +131,39 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
         problem_id = content.get("problem_id")
         if not isinstance(problem_id, int):
             raise TutorError("bad_frame", "Say which problem to open.")
-        session = await db_call(services.session_open)(user=self.user, problem_id=problem_id)
-        if self.session_id is not None and self.session_id != session.pk:
-            await self.channel_layer.group_discard(events.session_group(self.session_id), self.channel_name)
-        self.session_id = session.pk
+        # Opening does not create the session: the first ask does (services.session_peek).
+        session_id, session = await db_call(services.session_peek)(user=self.user, problem_id=problem_id)
+        await self._join(session_id)
+        self.problem_id = problem_id
+        self.session_exists = session is not None
         # Join before reading the transcript: an event published in between arrives live and
         # is dropped by seq if the transcript already had it.
-        await self.channel_layer.group_add(events.session_group(session.pk), self.channel_name)
-        transcript = await db_call(services.transcript)(session=session)
+        transcript = await db_call(services.transcript)(session=session) if session is not None else []
         await self.follower.send_transcript(
-            {"type": "session", "session_id": str(session.pk), "messages": transcript}
+            {"type": "session", "session_id": str(session_id), "messages": transcript}
         )
 
-    async def _session(self) -> Any:
+    async def _join(self, session_id: Any) -> None:
+        if self.session_id is not None and self.session_id != session_id:
+            await self.channel_layer.group_discard(events.session_group(self.session_id), self.channel_name)
+        if self.session_id != session_id:
+            self.session_id = session_id
+            await self.channel_layer.group_add(events.session_group(session_id), self.channel_name)
+
+    async def _session(self, *, start: bool = False) -> Any:
         if self.session_id is None:
             raise TutorError("bad_frame", "Open a problem first.")
+        if not self.session_exists:
+            if not start:
+                raise TutorError("not_found", "There is no such answer here.")
+            session = await db_call(services.session_open)(user=self.user, problem_id=self.problem_id)
+            self.session_exists = True
+            await self._join(session.pk)
+            return session
         return await db_call(services.session_for)(user=self.user, session_id=self.session_id)
 
     async def on_ask(self, content: dict[str, Any]) -> None:
-        session = await self._session()
+        session = await self._session(start=True)
         ask = await db_call(services.tutor_ask)(
             user=self.user,
             session=session,

@@ -39,22 +39,62 @@ class Ask:
     student_message_id: int | None
     tutor_message_id: int
     created: bool
+    hint_number: int | None = None
 
 
-def session_open(*, user: User, problem_id: int) -> TutoringSession:
+# A session is made only when the student asks the tutor something (a hint, feedback, a question,
+# a solution), not when a page is opened: opening a problem page made one per view, mostly empty
+# (issue 16). Answers are Attempts of their own and make no session. A new
+# session's id is derived from (student, problem), so a socket can join the session's group before
+# the row exists and still hear a reply started from another tab.
+_SESSION_NAMESPACE = uuid.UUID("0b7d2c4e-5f1a-4c55-9a43-6a0f3f1d2e16")
+
+
+def session_id_for(*, student_id: int, problem_id: int) -> uuid.UUID:
+    return uuid.uuid5(_SESSION_NAMESPACE, f"{student_id}/{problem_id}")
+
+
+def _student_problem(*, user: User, problem_id: int) -> Problem:
     problem = (
         selectors.problem_list_for(user=user).filter(pk=problem_id).select_related("problem_set").first()
     )
     if problem is None or not user.is_student:
         raise TutorError("not_found", "That problem isn't in any of your assignments.")
-    assignment = selectors.assignment_for_student(user=user, problem=problem)
+    return problem
+
+
+def session_peek(*, user: User, problem_id: int) -> tuple[uuid.UUID, TutoringSession | None]:
+    """The student's session on a problem without creating it: (its id, the row or None).
+
+    The id is the row's when it exists, else the one `session_start` will give it."""
+    problem = _student_problem(user=user, problem_id=problem_id)
+    session = TutoringSession.objects.filter(student=user, problem=problem).first()
+    if session is not None:
+        return session.pk, session
+    return session_id_for(student_id=user.pk, problem_id=problem.pk), None
+
+
+def session_start(*, student: User, problem: Problem) -> TutoringSession:
+    """The student's session on a problem, created now if this is the first thing they do there."""
+    assignment = selectors.assignment_for_student(user=student, problem=problem)
     try:
         session, _ = TutoringSession.objects.get_or_create(
-            student=user, problem=problem, defaults={"assignment": assignment}
+            student=student,
+            problem=problem,
+            defaults={
+                "assignment": assignment,
+                "id": session_id_for(student_id=student.pk, problem_id=problem.pk),
+            },
         )
     except IntegrityError:
-        session = TutoringSession.objects.get(student=user, problem=problem)
+        session = TutoringSession.objects.get(student=student, problem=problem)
     return session
+
+
+def session_open(*, user: User, problem_id: int) -> TutoringSession:
+    """The student's session on a problem, created if need be (call it when the student acts)."""
+    problem = _student_problem(user=user, problem_id=problem_id)
+    return session_start(student=user, problem=problem)
 
 
 def session_for(*, user: User, session_id: Any) -> TutoringSession:
