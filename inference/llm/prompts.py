@@ -139,6 +139,12 @@ def _history_message(message: Mapping[str, Any]) -> dict[str, str]:
     raise ValueError(f"history may only hold user and assistant messages, got role {role!r}")
 
 
+_NEXT_HINT = (
+    "This is hint {number}: the earlier hints are in the conversation above. Go one step further "
+    "than the last hint, without repeating it, and still don't give the final answer."
+)
+
+
 def build_messages(
     *,
     mode: Mode,
@@ -149,6 +155,7 @@ def build_messages(
     checker_feedback: CheckerFeedback | None = None,
     allow_final_answer: bool = False,
     working_check: str | None = None,
+    hint_number: int | None = None,
 ) -> list[dict[str, Any]]:
     """The messages for one request, trimmed to the model's prompt budget (oldest history first).
 
@@ -181,6 +188,9 @@ def build_messages(
         # What the CAS found in the student's lines (their own lines and the problem's equation,
         # never the key): the model explains that mistake rather than hunting for one.
         request = f"{request}\n\n{working_check}"
+    if mode == "hint" and hint_number and hint_number > 1:
+        # The hint ladder: the earlier hints (the teacher's first) are in the history above.
+        request = f"{request}\n\n{_NEXT_HINT.format(number=hint_number)}"
     tail: list[dict[str, Any]] = [{"role": "user", "content": request}]
     if checker_feedback is not None:
         tail.append({"role": "user", "content": retry_instruction(checker_feedback)})

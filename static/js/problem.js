@@ -279,20 +279,21 @@
       connection.className = "connection " + (ok ? "connection-ok" : "connection-down");
     }
 
-    function bubble(role, mode) {
+    function bubble(role, mode, hintNumber) {
       var item = document.createElement("li");
       item.className = "bubble bubble-" + role;
       var who = document.createElement("div");
       who.className = "who";
-      who.textContent = role === "student" ? "You" : (mode === "hint" ? "Tutor · hint" : mode === "feedback" ? "Tutor · feedback" : mode === "question" ? "Tutor · answer" : "Tutor");
+      var hint = hintNumber ? "Tutor · hint " + hintNumber : "Tutor · hint";
+      who.textContent = role === "student" ? "You" : (mode === "hint" ? hint : mode === "feedback" ? "Tutor · feedback" : mode === "question" ? "Tutor · answer" : "Tutor");
       item.appendChild(who);
       chat.appendChild(item);
       return item;
     }
 
-    function tutorState(id, mode) {
+    function tutorState(id, mode, hintNumber) {
       if (messages[id]) return messages[id];
-      var item = bubble("tutor", mode);
+      var item = bubble("tutor", mode, hintNumber);
       var thinking = document.createElement("details");
       thinking.className = "reasoning";
       thinking.hidden = true;
@@ -566,7 +567,7 @@
           item.appendChild(body);
           continue;
         }
-        var state = tutorState(m.message_id, m.mode);
+        var state = tutorState(m.message_id, m.mode, m.hint_number);
         state.seq = m.last_seq;
         state.text = m.content;
         state.thinking = m.thinking || "";
@@ -605,7 +606,7 @@
         var frame = JSON.parse(event.data);
         if (frame.type === "session") showTranscript(frame.messages);
         else if (frame.type === "accepted") {
-          var reply = tutorState(frame.message_id, frame.mode);
+          var reply = tutorState(frame.message_id, frame.mode, frame.hint_number);
           setRunning(frame.message_id);
           // The new reply is where the student should look next. The ask buttons are disabled while
           // it runs, which would drop the focus to <body>: it goes to the reply instead.

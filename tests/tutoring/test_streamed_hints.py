@@ -10,6 +10,7 @@ from tests.conftest import Personas
 from tests.tutoring.fake import FakeLLM, solution_tokens
 from tests.tutoring.sockets import socket_for
 from tests.tutoring.test_tutor_stream import frames_until_done, open_and_ask, visible_text
+from tutor.problems.models import Problem
 from tutor.tutoring.models import Flag, Message
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -36,6 +37,7 @@ async def test_a_clean_hint_arrives_sentence_by_sentence(personas: Personas, fak
 
 
 async def test_a_leaking_second_sentence_is_never_sent(personas: Personas, fake_llm: FakeLLM) -> None:
+    await Problem.objects.filter(pk=personas.problem.pk).aupdate(hints=["Subtract 3 from both sides."])
     fake_llm.reply(
         solution_tokens(
             "Good start, you set it up well. Then you get x = 2, which you can check. Well done!"

@@ -182,6 +182,7 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
                 "request_id": content.get("request_id"),
                 "message_id": ask.tutor_message_id,
                 "student_message_id": ask.student_message_id,
+                "hint_number": ask.hint_number,
             }
         )
         if ask.created:

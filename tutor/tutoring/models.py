@@ -77,6 +77,9 @@ class Message(models.Model):
     verification = models.CharField(max_length=32, choices=Verification.choices, blank=True, default="")
     next_seq = models.PositiveIntegerField(default=0)
     generation_attempts = models.PositiveSmallIntegerField(default=0)
+    # A hint's place in the ladder (1, 2, ...): the teacher's hints in order first, then the model's,
+    # each asked to go one step further. Empty for other replies.
+    hint_number = models.PositiveSmallIntegerField(null=True, blank=True)
     model_name = models.CharField(max_length=40, blank=True)
     usage = models.JSONField(default=dict, blank=True)
     error_code = models.CharField(max_length=40, blank=True)

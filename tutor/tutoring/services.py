@@ -158,7 +158,12 @@ def tutor_ask(
     if existing is not None:
         if existing.session_id != session.pk:
             raise TutorError("bad_frame", "That request_id belongs to another session.")
-        return Ask(student_message_id=existing.reply_to_id, tutor_message_id=existing.pk, created=False)
+        return Ask(
+            student_message_id=existing.reply_to_id,
+            tutor_message_id=existing.pk,
+            created=False,
+            hint_number=existing.hint_number,
+        )
     if mode not in Message.Mode.values:
         raise TutorError("bad_frame", "Ask for a solution, a hint, feedback or a question.")
     text = (text or "").strip()
@@ -190,6 +195,16 @@ def tutor_ask(
     }[Message.Mode(mode)]
     if stopped is not None:
         default_text = "Please carry on."
+    hint_number = None
+    if mode == Message.Mode.HINT:
+        hint_number = (
+            1
+            + session.messages.filter(
+                role=Message.Role.TUTOR, mode=Message.Mode.HINT, status=Message.Status.COMPLETE
+            ).count()
+        )
+        if hint_number > 1:
+            default_text = "Can I have another hint?"
     with transaction.atomic():
         # One ask per student at a time, in every web process: the student's row is locked while
         # the limits are checked and the reply is created, so two asks can't both see "none
@@ -208,9 +223,15 @@ def tutor_ask(
             continued_from=stopped,
             status=Message.Status.QUEUED,
             model_name=session.problem.problem_set.model_name,
+            hint_number=hint_number,
         )
         TutoringSession.objects.filter(pk=session.pk).update(updated_at=timezone.now())
-    return Ask(student_message_id=student_message.pk, tutor_message_id=tutor_message.pk, created=True)
+    return Ask(
+        student_message_id=student_message.pk,
+        tutor_message_id=tutor_message.pk,
+        created=True,
+        hint_number=hint_number,
+    )
 
 
 def tutor_stop(*, user: User, message_id: int) -> str:
@@ -300,6 +321,7 @@ def transcript(*, session: TutoringSession) -> list[dict[str, Any]]:
                 "thinking": thinking,
                 "verification": message.verification,
                 "final_answer": message.final_answer,
+                "hint_number": message.hint_number,
                 "last_seq": last_seq,
             }
         )

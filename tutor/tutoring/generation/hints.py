@@ -38,6 +38,8 @@ async def reply_hint(reply: Reply) -> None:
     problem = reply.problem
     if reply.mode == Message.Mode.FEEDBACK and await working.ground_feedback(reply):
         return  # every line follows and the last one is right: said without the model
+    if reply.mode == Message.Mode.HINT and await _teacher_hint(reply):
+        return  # the teacher's hints come first, in their order, without the model
     draft = HintDraft()
     for try_number in range(1, reply.max_tries + 1):
         if try_number > 1:
@@ -96,6 +98,29 @@ async def reply_hint(reply: Reply) -> None:
         usage=reply.usage,
         verification=Message.Verification.WITHHELD,
     )
+
+
+def teacher_hint(problem: object, number: int) -> str:
+    """The teacher's hint with this place in the ladder ("" once they are all given)."""
+    hints = [h.strip() for h in (getattr(problem, "hints", None) or []) if isinstance(h, str) and h.strip()]
+    return hints[number - 1] if 0 < number <= len(hints) else ""
+
+
+async def _teacher_hint(reply: Reply) -> bool:
+    text = teacher_hint(reply.problem, reply.hint_number)
+    if not text:
+        return False
+    await reply.log.emit([events.delta(text), events.done("complete", usage={})])
+    await claims.finish(
+        reply.message_id,
+        next_seq=reply.log.next_seq,
+        status=Message.Status.COMPLETE,
+        content=text,
+        thinking="",
+        usage={},
+        verification=Message.Verification.WITHHELD,
+    )
+    return True
 
 
 async def _stream_hint_draft(reply: Reply, *, try_number: int) -> HintDraft:

@@ -52,6 +52,8 @@ class Reply:
     usage: dict[str, Any] = field(default_factory=dict)
     # Feedback: what the CAS found in the student's lines, told to the model (working.py).
     working_check: str = ""
+    # A hint's place in the ladder (Message.hint_number); 0 for other replies.
+    hint_number: int = 0
 
     @property
     def gold(self) -> str:
@@ -75,6 +77,7 @@ async def _llm_messages(reply: Reply, feedback: CheckerFeedback | None) -> list[
         checker_feedback=feedback,
         config=reply.config,
         working_check=reply.working_check or None,
+        hint_number=reply.hint_number or None,
     )
     # [system, problem, *history that fitted, request (+ checker feedback)]
     kept = len(messages) - 3 - (1 if feedback is not None else 0)

@@ -111,6 +111,7 @@ async def _generate(state: JobState, next_seq: int) -> None:
         stop=state.stop,
         owner=f"user:{session.student_id}",
         shown=shown,
+        hint_number=message.hint_number or 0,
     )
     await reply_run(reply)
 

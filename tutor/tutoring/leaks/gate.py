@@ -288,12 +288,15 @@ def answer_candidates(text: str, *, statement: str = "") -> list[str]:
     return [c.text for c in find_candidates(normalise(text[:MAX_TEXT_CHARS]), facts=facts)]
 
 
+GENERIC_HINT = (
+    "What is the problem asking you to find? Write down what you know, then think about "
+    "which rule or formula connects them. Try the first step and check it."
+)
+
+
 def fallback_hint(*, problem: Problem, attempt_count: int) -> str:
     """A teacher-written hint when every model draft leaked; a generic nudge when there is none."""
     hints = [h for h in (problem.hints or []) if isinstance(h, str) and h.strip()]
     if hints:
         return hints[min(attempt_count, len(hints)) - 1] if attempt_count > 0 else hints[0]
-    return (
-        "What is the problem asking you to find? Write down what you know, then think about "
-        "which rule or formula connects them. Try the first step and check it."
-    )
+    return GENERIC_HINT
