@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from tutor.classroom import views as classroom_views
-from tutor.classroom import views_assignments
+from tutor.classroom import views_assignments, views_settings
 from tutor.classroom.demo import demo_logins
 from tutor.health import healthz
 from tutor.problems import views as problem_views
@@ -20,6 +20,8 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/signup/", classroom_views.signup, name="signup"),
+    path("accounts/settings/", views_settings.account_settings, name="account_settings"),
+    path("accounts/time-zone/", views_settings.time_zone_guess, name="time_zone_guess"),
     path("classes/new/", classroom_views.classroom_create, name="classroom_create"),
     path("classes/join/", classroom_views.classroom_join, name="classroom_join"),
     path("classes/<int:pk>/", classroom_views.classroom_detail, name="classroom_detail"),

@@ -83,6 +83,12 @@ class AssignmentForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["classroom"].queryset = Classroom.objects.filter(teacher=teacher)
         self.fields["problem_set"].queryset = ProblemSet.objects.filter(owner=teacher)
+        if self.instance.pk is None:
+            # A teacher with one class (or one set) has nothing to choose: start with it picked.
+            for name in ("classroom", "problem_set"):
+                only = list(self.fields[name].queryset.values_list("pk", flat=True)[:2])
+                if len(only) == 1 and not self.initial.get(name):
+                    self.initial[name] = only[0]
         # A form posted without it (an older page, a script) keeps the default: marked late.
         self.fields["late_policy"].required = False
 
@@ -99,3 +105,19 @@ class AssignmentForm(forms.ModelForm):
         ):
             self.add_error("solutions_after_attempts", "Say after how many attempts (1 or more).")
         return data
+
+
+class SettingsForm(forms.Form):
+    time_zone = forms.ChoiceField(
+        label="Your time zone",
+        help_text="Dates and times on your pages are shown in it, and the dates you type for assignments are read in it.",
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        from .time_zones import time_zone_names
+
+        self.fields["time_zone"].choices = [
+            ("", "Choose…"),
+            *((n, n.replace("_", " ")) for n in time_zone_names()),
+        ]

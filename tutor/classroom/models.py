@@ -30,6 +30,10 @@ class User(AbstractUser):
         verbose_name="approved as teacher",
     )
 
+    # An IANA name ("Europe/Berlin"): teacher pages show times in it. Empty until the teacher's browser
+    # says its zone on the first visit (static/js/time-zone.js) or the teacher picks one in Settings.
+    time_zone = models.CharField(max_length=64, blank=True, default="")
+
     @property
     def is_teacher(self) -> bool:
         return self.role == self.Role.ADMIN or (self.role == self.Role.TEACHER and self.teacher_approved)
