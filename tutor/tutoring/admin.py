@@ -1,40 +1,65 @@
+from typing import Any
+
 from django.contrib import admin
-from django.http import HttpResponse
+from django.contrib.admin.utils import unquote
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
 
 from tutor.reports.spreadsheet import SpreadsheetWriter
 
 from .models import Attempt, Flag, Message, TutoringSession, Verification
 
 
-class MessageInline(admin.StackedInline):
-    model = Message
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Audit data: what students and the tutor did is shown, never edited or made up in the admin.
+
+    Deleting stays possible (docs/security.md: an admin may remove a student's data)."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
     extra = 0
-    fields = (
-        "role",
-        "mode",
-        "status",
-        "content",
-        "final_answer",
-        "verification",
-        "thinking",
-        "error_code",
-        "error_message",
-        "usage",
-        "created_at",
-    )
-    readonly_fields = fields
-    show_change_link = True
     can_delete = False
 
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
-class FlagInline(admin.TabularInline):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class FlagInline(ReadOnlyInline):
     model = Flag
-    extra = 0
     fields = ("kind", "detail", "model_answer", "teacher_note", "resolved_at")
-    readonly_fields = ("kind", "detail", "model_answer")
+    readonly_fields = fields
+    show_change_link = True
 
 
-@admin.action(description="Export selected sessions as CSV (one row per message)")
+def _classroom_name(session: TutoringSession) -> str:
+    assignment = session.assignment
+    return assignment.classroom.name if assignment is not None else ""
+
+
+def _student_answers(sessions: list[TutoringSession]) -> dict[tuple[int, int], list[Attempt]]:
+    """Each session's student's answers to its problem, oldest first (one query for all)."""
+    pairs = {(s.student_id, s.problem_id) for s in sessions}
+    if not pairs:
+        return {}
+    wanted = Q()
+    for student_id, problem_id in pairs:
+        wanted |= Q(student_id=student_id, problem_id=problem_id)
+    answers: dict[tuple[int, int], list[Attempt]] = {}
+    for attempt in Attempt.objects.filter(wanted).order_by("created_at", "id"):
+        answers.setdefault((attempt.student_id, attempt.problem_id), []).append(attempt)
+    return answers
+
+
+@admin.action(description="Export selected sessions as CSV (one row per message or answer)")
 def export_sessions_csv(modeladmin: admin.ModelAdmin, request, queryset) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="tutoring-sessions.csv"'
@@ -44,6 +69,8 @@ def export_sessions_csv(modeladmin: admin.ModelAdmin, request, queryset) -> Http
         [
             "session",
             "student",
+            "class",
+            "assignment",
             "problem",
             "flagged",
             "time",
@@ -51,35 +78,75 @@ def export_sessions_csv(modeladmin: admin.ModelAdmin, request, queryset) -> Http
             "mode",
             "status",
             "verification",
+            "correct",
+            "late",
+            "read_as",
             "final_answer",
             "content",
         ]
     )
-    for session in queryset.select_related("student", "problem").prefetch_related("messages"):
+    sessions = list(
+        queryset.select_related("student", "problem", "assignment__classroom", "assignment__problem_set")
+        .prefetch_related("messages")
+        .order_by("created_at")
+    )
+    answers = _student_answers(sessions)
+    for session in sessions:
+        common = [
+            session.pk,
+            session.student.username,
+            _classroom_name(session),
+            str(session.assignment.problem_set) if session.assignment is not None else "",
+            str(session.problem),
+        ]
+        rows: list[tuple[Any, list[object]]] = []
         for message in session.messages.all():
-            writer.writerow(
-                [
-                    session.pk,
-                    session.student.username,
-                    str(session.problem),
-                    session.flagged,
-                    message.created_at.isoformat(),
-                    message.role,
-                    message.mode,
-                    message.status,
-                    message.verification,
-                    message.final_answer,
-                    message.content,
-                ]
+            rows.append(
+                (
+                    message.created_at,
+                    [message.role, message.mode, message.status, message.verification, "", ""]
+                    + ["", message.final_answer, message.content],
+                )
             )
+        for attempt in answers.get((session.student_id, session.problem_id), []):
+            rows.append(
+                (
+                    attempt.created_at,
+                    ["answer", "", attempt.status, "", attempt.correct, attempt.late]
+                    + [attempt.interpreted_as, "", attempt.answer],
+                )
+            )
+        rows.sort(key=lambda row: row[0])
+        for created_at, rest in rows:
+            writer.writerow([*common, session.flagged, created_at.isoformat(), *rest])
     return response
 
 
+class HasMessagesFilter(admin.SimpleListFilter):
+    title = "has messages"
+    parameter_name = "has_messages"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", "Yes"), ("no", "No (opened, nothing asked)")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        asked = Exists(Message.objects.filter(session=OuterRef("pk")))
+        if self.value() == "yes":
+            return queryset.filter(asked)
+        if self.value() == "no":
+            return queryset.exclude(asked)
+        return queryset
+
+
 @admin.register(TutoringSession)
-class TutoringSessionAdmin(admin.ModelAdmin):
+class TutoringSessionAdmin(ReadOnlyAdmin):
+    """A session's page is its conversation, rendered (templates/admin/tutoring/tutoringsession/),
+    with who, what and when above it; nothing on it can be edited."""
+
     actions = (export_sessions_csv,)
-    list_display = ("student", "problem", "assignment", "flagged", "message_count", "updated_at")
+    list_display = ("student", "problem", "classroom", "assignment", "flagged", "message_count", "updated_at")
     list_filter = (
+        HasMessagesFilter,
         "flagged",
         ("assignment__classroom", admin.RelatedOnlyFieldListFilter),
         ("problem__problem_set", admin.RelatedOnlyFieldListFilter),
@@ -90,16 +157,45 @@ class TutoringSessionAdmin(admin.ModelAdmin):
     )
     search_fields = ("student__username", "problem__title", "problem__statement", "messages__content")
     date_hierarchy = "created_at"
-    inlines = (MessageInline, FlagInline)
+    list_select_related = (
+        "student",
+        "problem__problem_set",
+        "assignment__classroom",
+        "assignment__problem_set",
+    )
+    fields = ("student", "classroom", "problem", "assignment", "flagged", "created_at", "updated_at", "id")
+    readonly_fields = fields
+    inlines = (FlagInline,)
 
-    @admin.display(description="Messages")
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).annotate(message_total=Count("messages", distinct=True))
+
+    @admin.display(description="Messages", ordering="message_total")
     def message_count(self, obj: TutoringSession) -> int:
-        return obj.messages.count()
+        return getattr(obj, "message_total", None) or obj.messages.count()
+
+    @admin.display(description="Class")
+    def classroom(self, obj: TutoringSession) -> str:
+        return _classroom_name(obj) or "-"
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        session = self.get_object(request, unquote(object_id))
+        extra: dict[str, Any] = dict(extra_context or {})
+        if session is not None:
+            extra["conversation"] = (
+                session.messages.order_by("created_at", "id")
+                .prefetch_related("verifications", "flags")
+                .select_related("reply_to")
+            )
+            extra["answers"] = _student_answers([session]).get((session.student_id, session.problem_id), [])
+            extra["session_problem"] = session.problem
+        return super().change_view(request, object_id, form_url, extra_context=extra)
 
 
-class VerificationInline(admin.TabularInline):
+class VerificationInline(ReadOnlyInline):
     model = Verification
-    extra = 0
     fields = (
         "subject",
         "gold",
@@ -112,11 +208,10 @@ class VerificationInline(admin.TabularInline):
         "ms",
     )
     readonly_fields = fields
-    can_delete = False
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(ReadOnlyAdmin):
     list_display = ("session", "role", "mode", "status", "verification", "final_answer", "created_at")
     list_filter = ("role", "mode", "status", "verification", "created_at")
     search_fields = ("content", "final_answer", "session__student__username")
@@ -124,14 +219,14 @@ class MessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(Attempt)
-class AttemptAdmin(admin.ModelAdmin):
+class AttemptAdmin(ReadOnlyAdmin):
     list_display = ("student", "problem", "answer", "status", "correct", "created_at")
     list_filter = ("status", "correct", "created_at")
     search_fields = ("student__username", "answer", "problem__title")
 
 
 @admin.register(Verification)
-class VerificationAdmin(admin.ModelAdmin):
+class VerificationAdmin(ReadOnlyAdmin):
     list_display = ("subject", "status", "equivalent", "gold", "answer", "comparator", "ms", "created_at")
     list_filter = ("subject", "status", "equivalent", "comparator")
     search_fields = ("gold", "answer", "reason")
@@ -139,6 +234,12 @@ class VerificationAdmin(admin.ModelAdmin):
 
 @admin.register(Flag)
 class FlagAdmin(admin.ModelAdmin):
+    """What was flagged is a record; the note and "resolved" are the reviewer's and stay editable."""
+
+    readonly_fields = ("kind", "problem", "session", "message", "detail", "model_answer", "resolved_by")
     list_display = ("kind", "problem", "session", "resolved_at", "created_at")
     list_filter = ("kind", ("resolved_at", admin.EmptyFieldListFilter), "created_at")
     search_fields = ("detail", "teacher_note", "problem__title")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
