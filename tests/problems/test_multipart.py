@@ -150,3 +150,39 @@ async def test_the_tutor_for_a_part_reads_the_stem_with_it(personas: Personas, f
     assert "drains at $8$ litres a minute" in prompt  # the stem
     assert "After how many minutes is it empty?" in prompt  # the part
     assert prompt.index("drains at") < prompt.index("After how many minutes")
+
+
+@pytest.mark.django_db
+def test_a_moodle_cloze_question_becomes_a_problem_with_a_part_per_blank(personas: Personas) -> None:
+    problem_set = _import(personas, "cloze.xml", (DATA / "cloze.xml").read_bytes())
+    example, line = problem_set.problems.filter(parent=None).order_by("position", "pk")
+    parts = list(example.parts.order_by("position", "pk"))
+    assert [p.answer_type for p in parts] == ["choice", "text", "number"]
+    assert parts[0].answer == "Correct answer"
+    assert parts[0].choices == [
+        "Wrong answer",
+        "Another wrong answer",
+        "Correct answer",
+        "Answer that gives half the credit",
+    ]
+    assert parts[2].answer == "23.8" and parts[2].tolerance is not None
+    html = _page(personas, example)
+    assert "embedded right here **(a)**" in html and "short answer **(b)**" in html
+    assert "What goes in blank (c)?" in html
+    assert "Feedback for" not in html  # Moodle's per-answer feedback is not part of the text
+
+    gradient, intercept, equation = line.parts.order_by("position", "pk")
+    assert _answer(personas, gradient, "2").json()["correct"] is True
+    assert _answer(personas, intercept, "2").json()["correct"] is False
+    assert _answer(personas, intercept, "1").json()["correct"] is True
+    assert _answer(personas, equation, "y = 1 + 2x").json()["correct"] is True
+    assert "3 of 3 parts right" in _words(_page(personas, line))
+
+
+@pytest.mark.django_db
+def test_a_cloze_blank_with_no_right_answer_is_refused_with_its_question(personas: Personas) -> None:
+    bad = b"""<quiz><question type="multianswer"><name><text>No key</text></name>
+    <questiontext format="html"><text>Pick {1:MULTICHOICE:one~two}.</text></questiontext></question></quiz>"""
+    result = problem_set_import(owner=personas.teacher, filename="bad.xml", data=bad)
+    assert result.problem_set is None
+    assert any("blank (a) of 'No key' has no right answer" in e.message for e in result.errors)

@@ -19,6 +19,7 @@ from django.utils.text import slugify
 
 from ..choices import choice_text
 from .base import SET_TITLE_LIMIT, ImportProblem, SetSpec, UploadRefused, reached
+from .cloze import cloze_item
 from .readers import NUMBER, guess_type, problem_from_mapping
 
 CALCULATED = ("calculated", "calculatedsimple", "calculatedmulti")
@@ -67,6 +68,24 @@ def read_moodle(filename: str, text: str, stem: str) -> SetSpec:
             continue
         index += 1
         name = _plain(question.find("name/text"))
+        if kind == "multianswer":
+            # Cloze: the blanks become the parts of one problem (importers/cloze.py).
+            cloze = cloze_item(
+                statement=_rich(question.find("questiontext")),
+                name=name,
+                where=where,
+                found=spec.problems_found,
+            )
+            if cloze is not None:
+                cloze.update(
+                    key=used.unique(slugify(name)[:60] or f"q{index}"),
+                    title=name[:200],
+                    solution=_rich(question.find("generalfeedback")),
+                )
+                problem = problem_from_mapping(cloze, where, spec.problems_found, default_key=f"q{index}")
+                if problem is not None:
+                    spec.add(problem)
+            continue
         if kind not in ("numerical", "shortanswer", "multichoice", "truefalse", *CALCULATED):
             spec.warnings.append(
                 f"{where}: '{name}' is {'an' if kind[:1] in 'aeiou' else 'a'} {kind or 'untyped'} question, "
