@@ -73,3 +73,31 @@ def host_status(event: LLMEvent) -> tuple[str, str, dict[str, object]]:
     from tutor.tutoring import events
 
     return events.status(_STATUS_CODES[event.kind], event.text)
+
+
+def admin_pool() -> HostPool:
+    """The pool the capacity page shows: OLLAMA_HOSTS, or OLLAMA_HOST alone with no limit."""
+    pool = host_pool()
+    if pool is not None:
+        return pool
+    hosts = (Host(url=settings.OLLAMA_HOST, capacity=None),)
+    return _pool(
+        hosts,
+        settings.REDIS_URL or "",
+        _prefix(),
+        settings.OLLAMA_PROBE_SECONDS,
+        settings.OLLAMA_WAIT_SECONDS,
+    )
+
+
+async def capacity_report(models: Sequence[str]) -> dict[str, object]:
+    """Each host's health, models, streams in use against its capacity and speed over the last
+    hour; the students waiting in line for a host, per model. Probes stale hosts on the way."""
+    pool = admin_pool()
+    primary = models[0] if models else settings.OLLAMA_MODEL
+    return {
+        "limited": host_pool() is not None,
+        "model": primary,
+        "hosts": await pool.snapshot(primary),
+        "waiting": {model: await pool.store.line_length(model) for model in models},
+    }

@@ -5,7 +5,7 @@ from django.urls import include, path
 from tutor.classroom import views as classroom_views
 from tutor.classroom import views_assignments, views_settings
 from tutor.classroom.demo import demo_logins
-from tutor.health import healthz
+from tutor.health import capacity, healthz
 from tutor.problems import views as problem_views
 
 urlpatterns = [
@@ -39,6 +39,7 @@ urlpatterns = [
     path("", include("tutor.problems.urls")),
     path("", include("tutor.tutoring.urls")),
     path("", include("tutor.reports.urls")),
+    path("admin/capacity/", capacity, name="admin_capacity"),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
 ]
