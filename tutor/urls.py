@@ -39,6 +39,7 @@ urlpatterns = [
     path("", include("tutor.problems.urls")),
     path("", include("tutor.tutoring.urls")),
     path("", include("tutor.reports.urls")),
+    path("", include("tutor.lti.urls")),
     path("admin/capacity/", capacity, name="admin_capacity"),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

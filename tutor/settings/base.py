@@ -37,11 +37,14 @@ INSTALLED_APPS = [
     "tutor.tutoring",
     "tutor.reports",
     "tutor.limits",
+    "tutor.lti",
     "axes",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before the CSP middleware, so it edits its header: frame-ancestors lists the LMSs (docs/lti.md).
+    "tutor.lti.middleware.LtiFramingMiddleware",
     "tutor.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -265,6 +268,14 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+
+# LTI 1.3 (docs/lti.md): launched from Moodle, Canvas or another LMS. Inside the LMS's iframe this
+# site's cookies are third-party; browsers send them there only as SameSite=None; Secure (set when
+# TUTOR_LTI is on; TUTOR_LTI_IFRAME_COOKIES=0 keeps the defaults, for LMSs that open a new window).
+TUTOR_LTI = env_bool("TUTOR_LTI", False)
+if env_bool("TUTOR_LTI_IFRAME_COOKIES", TUTOR_LTI):
+    SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "None"
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
 
 LOGGING = {
     "version": 1,
