@@ -23,6 +23,7 @@ from tutor.errors import Forbidden
 from . import variants
 from .importers import ImportProblem, ProblemSpec, SetSpec, UploadRefused, flatten
 from .importers.base import FIELD_LIMITS
+from .importers.calculated import Untranslatable
 from .importers.sandbox import read_upload_bounded
 from .models import ImportJob, Problem, ProblemSet
 
@@ -381,6 +382,14 @@ def problem_set_export_moodle(*, problem_set: ProblemSet) -> str:
         if not problem.answer:
             # A multi-part stem (its text goes into each part) or a problem with no key.
             continue
+        if variants.template_of(problem):
+            try:
+                out.extend(variants.moodle_question(problem))
+                continue
+            except Untranslatable as exc:
+                out.append(
+                    f"  <!-- {escape(problem.key)}: exported with its template text ({escape(str(exc))}) -->"
+                )
         statement = (
             f"{problem.parent.statement}\n\n{problem.statement}" if problem.parent else problem.statement
         )

@@ -244,3 +244,74 @@ def spec_check(
         else:
             rows.append((label, made["answer"], made["latex"] or made["answer"]))
     return [], rows
+
+
+def moodle_question(problem: Problem) -> list[str]:
+    """A randomised problem as a Moodle calculated question (calculatedmulti for a choice), with ten
+    dataset items from ten variants that meet the constraints. Raises Untranslatable for a key that
+    isn't a formula of the variables (an expression in x, a matrix)."""
+    from xml.sax.saxutils import escape
+
+    from .importers import calculated
+
+    template = template_of(problem)
+    expressions = calculated.expressions_of(template)
+    statement = (
+        f"{problem.parent.statement}\n\n{problem.statement}" if problem.parent_id else problem.statement
+    )
+    samples = template_samples(
+        template=template,
+        texts={"answer": ""},
+        answer_type=problem.answer_type,
+        units=problem.units,
+        seeds=list(range(1, calculated.ITEMS + 1)),
+    )
+    if not samples["ok"]:
+        raise calculated.Untranslatable(f"a template that can't be sampled ({samples['message']})")
+    choice = problem.answer_type == Problem.AnswerType.MULTIPLE_CHOICE
+    value, units = problem.answer, problem.units
+    if problem.answer_type == "quantity" and not units:
+        value, units = calculated._split_units(value)
+    formula = "" if choice else calculated.formula_to_moodle(value, expressions)
+    kind = "calculatedmulti" if choice else "calculated"
+    out = [f'  <question type="{kind}">']
+    out.append(f"    <name><text>{escape(problem.title or problem.key)}</text></name>")
+    out.append(
+        f'    <questiontext format="markdown"><text>{escape(calculated.text_to_moodle(statement, expressions))}</text></questiontext>'
+    )
+    if problem.solution:
+        solution = calculated.text_to_moodle(problem.solution, expressions)
+        out.append(
+            f'    <generalfeedback format="markdown"><text>{escape(solution)}</text></generalfeedback>'
+        )
+    out.append(f"    <idnumber>{escape(problem.key)}</idnumber>")
+    if choice:
+        right = problem.answer.splitlines()
+        out.append("    <single>true</single>" if len(right) == 1 else "    <single>false</single>")
+        for option in problem.choices:
+            fraction = f"{100 / len(right):.5g}" if option in right else "0"
+            text = calculated.text_to_moodle(option, expressions)
+            out.append(
+                f'    <answer fraction="{fraction}" format="plain_text"><text>{escape(text)}</text></answer>'
+            )
+    else:
+        tolerance = problem.tolerance if problem.tolerance is not None else 0.001
+        kind_code = "2" if (problem.checker_options or {}).get("tolerance_mode") == "absolute" else "1"
+        out.append(f'    <answer fraction="100" format="plain_text"><text>{escape(formula)}</text>')
+        out.append(f"      <tolerance>{tolerance:g}</tolerance><tolerancetype>{kind_code}</tolerancetype>")
+        out.append(
+            "      <correctanswerformat>2</correctanswerformat><correctanswerlength>6</correctanswerlength>"
+        )
+        out.append("    </answer>")
+        if units:
+            out.append(
+                f"    <units><unit><multiplier>1</multiplier><unit_name>{escape(units)}</unit_name></unit></units>"
+            )
+    for hint in problem.hints or []:
+        out.append(
+            f'    <hint format="markdown"><text>{escape(calculated.text_to_moodle(hint, expressions))}</text></hint>'
+        )
+    out.extend(calculated.tags_xml(template))
+    out.extend(calculated.dataset_xml(template, samples["variants"]))
+    out.append("  </question>")
+    return out

@@ -19,6 +19,13 @@ from django.utils.text import slugify
 
 from ..choices import choice_text
 from .base import SET_TITLE_LIMIT, ImportProblem, SetSpec, UploadRefused, reached
+from .calculated import (
+    Untranslatable,
+    constraints_from_tags,
+    dataset_variables,
+    formula_to_ours,
+    inline_to_ours,
+)
 from .cloze import cloze_item
 from .readers import NUMBER, guess_type, problem_from_mapping
 
@@ -160,7 +167,7 @@ def _question(
                 f"{where}: '{name}' has several right answers; only '{item['answer']}' is kept as the key."
             )
     else:
-        return _calculated(question, best, item, name, where, spec)
+        return _calculated(question, best, item, name, where, spec, kind)
     return item
 
 
@@ -175,9 +182,96 @@ def _units(question: Any, item: dict[str, Any]) -> None:
 
 
 def _calculated(
+    question: Any, best: Any, item: dict[str, Any], name: str, where: str, spec: SetSpec, kind: str
+) -> dict[str, Any] | None:
+    """A calculated question becomes a randomised problem (calculated.py); one whose formula uses
+    a function we can't key, or whose datasets can't be read, one fixed problem (below)."""
+    fixed = dict(item)
+    try:
+        templated = calculated_template(question, best, item, kind, spec, where)
+    except FormulaError as exc:
+        spec.problems_found.append(
+            ImportProblem(where, "answer", f"question '{name}': the formula {item['answer'][:100]!r} {exc}")
+        )
+        return None
+    except Untranslatable as exc:
+        if kind == "calculatedmulti":
+            spec.warnings.append(
+                f"{where}: '{name}' uses {exc}, which the tutor can't work out; it was skipped."
+            )
+            return None
+        item = _calculated_fixed(question, best, fixed, name, where, spec)
+        if item is not None:
+            spec.warnings[-1] = spec.warnings[-1].replace(
+                "; it was imported", f"; it uses {exc}, which the tutor can't vary, so it was imported"
+            )
+        return item
+    return templated
+
+
+def calculated_template(
+    question: Any, best: Any, item: dict[str, Any], kind: str, spec: SetSpec, where: str
+) -> dict[str, Any]:
+    variables, notes = dataset_variables(question)
+    if not variables:
+        raise Untranslatable("no datasets")
+    names = set(variables)
+    constraints, same = constraints_from_tags(question)
+    if kind == "calculatedmulti":
+        answers = question.findall("answer")
+        texts = [_rich(a) for a in answers]
+        item["choices"] = [inline_to_ours(t if "{=" in t else "{=" + t + "}", names) for t in texts]
+        item["answer"] = item["choices"][answers.index(best)]
+        item["answer_type"] = "choice"
+    else:
+        values = _first_values(question)
+        if values:
+            evaluate_formula(item["answer"], values)  # floats: a huge power is an error here
+        item["answer"] = formula_to_ours(item["answer"], names)
+        _tolerance(best, item)
+        item["answer_type"] = "number"
+        _units(question, item)
+    item["statement"] = inline_to_ours(item["statement"], names)
+    item["hints"] = [inline_to_ours(h, names) for h in item["hints"]]
+    item["solution"] = inline_to_ours(item["solution"], names)
+    item["variables"] = variables
+    if constraints:
+        item["constraints"] = constraints
+    if same:
+        item["same_for_everyone"] = True
+    for note in notes:
+        spec.warnings.append(f"{where}: {note}.")
+    return item
+
+
+def _first_values(question: Any) -> dict[str, float]:
+    values: dict[str, float] = {}
+    for definition in question.findall("dataset_definitions/dataset_definition"):
+        variable = _plain(definition.find("name/text"))
+        items = definition.findall("dataset_items/dataset_item")
+        if not variable or not items:
+            continue
+        first = min(items, key=lambda i: _number(i.findtext("number")) or 0)
+        value = _number(first.findtext("value"))
+        if value is not None:
+            values[variable] = value
+    return values
+
+
+def _tolerance(best: Any, item: dict[str, Any]) -> None:
+    tolerance = (best.findtext("tolerance") or "").strip()
+    if tolerance and tolerance not in ("0", "0.0"):
+        item["tolerance"] = tolerance
+        # Moodle: 1 relative, 2 nominal (absolute), 3 geometric (close to relative).
+        item["tolerance_mode"] = (
+            "absolute" if (best.findtext("tolerancetype") or "1").strip() == "2" else "relative"
+        )
+
+
+def _calculated_fixed(
     question: Any, best: Any, item: dict[str, Any], name: str, where: str, spec: SetSpec
 ) -> dict[str, Any] | None:
-    """A calculated question becomes one fixed problem, using the first saved values of its datasets."""
+    """A calculated question as one fixed problem, using the first saved values of its datasets."""
     values: dict[str, float] = {}
     for definition in question.findall("dataset_definitions/dataset_definition"):
         variable = _plain(definition.find("name/text"))
