@@ -1,5 +1,6 @@
-/* Renders the checker's reading of each answer key ("Read as") with KaTeX. The LaTeX stays in
-   the page as text, so without JavaScript (or if KaTeX can't render it) the teacher still sees it. */
+/* Renders the checker's reading of each answer key ("Read as") with KaTeX. The LaTeX is then only
+   shown on demand (a "LaTeX" disclosure under the formula); without JavaScript, or if KaTeX can't
+   render it, the teacher sees the LaTeX as text instead. */
 (function () {
   "use strict";
   if (!window.katex) return;
@@ -14,8 +15,16 @@
       continue;
     }
     var source = cells[i].querySelector("code");
-    if (source) source.classList.add("meta");
+    target.className = "read-as-formula";
     cells[i].insertBefore(target, cells[i].firstChild);
-    cells[i].insertBefore(document.createTextNode(" "), target.nextSibling);
+    if (source) {
+      var more = document.createElement("details");
+      more.className = "read-as-latex";
+      var label = document.createElement("summary");
+      label.textContent = "LaTeX";
+      more.appendChild(label);
+      more.appendChild(source);
+      cells[i].appendChild(more);
+    }
   }
 })();

@@ -123,6 +123,19 @@ def problem_set_validate(
                 )
             )
             continue
+        if problem.answer_type in ("number", "quantity") and preview.kind == "expr":
+            # 'fast' would be read as a·f·s·t and compared as a formula in four letters.
+            example = "12.5 m/s" if problem.answer_type == "quantity" and not problem.units else "12.5"
+            errors.append(
+                ImportProblem(
+                    problem.where,
+                    "answer",
+                    f"{_quoted(problem.answer)} was read as letters multiplied together "
+                    f"({preview.latex}), not as a number. Write the value as a number, e.g. {example}; "
+                    "if the answer is a word, make the answer type text.",
+                )
+            )
+            continue
         if problem.answer_type == "quantity" and not problem.units and preview.kind != "quantity":
             errors.append(
                 ImportProblem(
@@ -131,7 +144,23 @@ def problem_set_validate(
             )
             continue
         read_as.append((problem.key, problem.answer, preview.latex))
-    return errors, read_as
+    return errors_in_line_order(errors), read_as
+
+
+_WHERE = re.compile(r"^(.*?), line (\d+)")
+
+
+def errors_in_line_order(errors: list[ImportProblem]) -> list[ImportProblem]:
+    """Problems found while reading and while checking keys, merged in the order of the file's lines
+    (the files of a zip in the order they came); each line's own problems keep their order."""
+    files: dict[str, int] = {}
+    keys = []
+    for error in errors:
+        match = _WHERE.match(error.where)
+        name, line = (match.group(1), int(match.group(2))) if match else (error.where, 0)
+        keys.append((files.setdefault(name, len(files)), line))
+    order = sorted(range(len(errors)), key=lambda i: keys[i])
+    return [errors[i] for i in order]
 
 
 def _quoted(text: str, limit: int = 80) -> str:

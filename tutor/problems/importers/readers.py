@@ -178,7 +178,13 @@ def _read_zip(filename: str, data: bytes) -> SetSpec:
         spec = _read_file(f"{filename}/{member.filename}", content)
         if combined is None:
             combined = spec
-            combined.key = slugify(PurePosixPath(filename).stem)[:SET_KEY_LIMIT] or spec.key
+            zip_stem = slugify(PurePosixPath(filename).stem)[:SET_KEY_LIMIT]
+            member_stem = slugify(PurePosixPath(member.filename).stem)[:SET_KEY_LIMIT]
+            if zip_stem and spec.title in (member_stem, member_stem.replace("-", " ").capitalize()):
+                # The title came from the inner file's name, not from the file itself: the set is
+                # named after the zip, as its key is (docs/problem-format.md).
+                combined.title = zip_stem.replace("-", " ").capitalize()
+            combined.key = zip_stem or spec.key
             combined.source_format = f"zip/{spec.source_format}"
         else:
             combined.problems.extend(spec.problems)
