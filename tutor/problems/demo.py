@@ -1,4 +1,5 @@
-"""The demo problem set that `make run` loads: a dozen STEM problems with checked answer keys."""
+"""The demo problem set that `make run` loads: a dozen STEM problems with checked answer keys, and
+four randomised ones (each student gets their own numbers; docs/problem-format.md, "Templates")."""
 
 from __future__ import annotations
 
@@ -145,5 +146,87 @@ DEMO_SET = {
             "difficulty": 1,
             "hints": ["Kinetic energy is $\\tfrac12 m v^2$."],
         },
+        *[
+            # Randomised (issue 13): tests/variants/test_demo.py checks their keys on many variants.
+            {
+                "key": "rand-alg",
+                "title": "Your own linear equation",
+                "statement": "Solve for $x$: ${a}x + {b} = {c}$.",
+                "template": {
+                    "variables": {
+                        "a": {"range": [2, 9]},
+                        "x0": {"range": [-9, 9]},
+                        "b": {"range": [1, 20]},
+                        "c": "a*x0 + b",
+                    },
+                    "constraints": ["x0 != 0"],
+                },
+                "answer": "{x0}",
+                "answer_type": "number",
+                "topic": "Algebra",
+                "difficulty": 1,
+                "hints": [
+                    "What could you do to both sides to get ${a}x$ on its own?",
+                    "Subtract {b} from both sides, then divide by {a}.",
+                ],
+                "solution": "${a}x = {c} - {b} = {=c - b}$, so $x = {=c - b}/{a} = {x0}$.",
+                "checker_options": {"accept_bare_value": True},
+            },
+            {
+                "key": "rand-calc",
+                "title": "Your own derivative",
+                "statement": "Differentiate $f(x) = {a}x^{n} + {b}x$.",
+                "template": {
+                    "variables": {"a": {"range": [2, 9]}, "n": {"range": [2, 6]}, "b": {"range": [2, 12]}}
+                },
+                "answer": "{a}*{n}*x^({n}-1) + {b}",
+                "answer_type": "expression",
+                "topic": "Calculus",
+                "difficulty": 1,
+                "hints": ["Differentiate each term on its own: what is the derivative of $x^{n}$?"],
+                "solution": "$f'(x) = {a} \\cdot {n} x^{{=n-1}} + {b} = {=a*n}x^{{=n-1}} + {b}$.",
+            },
+            {
+                "key": "rand-phys",
+                "title": "Your own thrown ball",
+                "statement": (
+                    "A ball is thrown straight up at {v0} m/s. Taking $g = 9.8\\ \\text{m/s}^2$ and ignoring "
+                    "air resistance, how high above the point of release is it after {t} s? Give your answer "
+                    "with units."
+                ),
+                "template": {
+                    "variables": {"v0": {"range": [12, 30]}, "t": {"range": [0.5, 2.5, 0.5]}, "g": 9.8},
+                    "constraints": ["v0*t - g*t^2/2 > 1"],
+                },
+                "answer": "{v0}*{t} - 1/2*{g}*{t}^2 m",
+                "answer_type": "quantity",
+                "units": "m",
+                "tolerance": 0.01,
+                "topic": "Physics",
+                "difficulty": 2,
+                "hints": ["The height is $h = v_0 t - \\tfrac12 g t^2$. What are $v_0$ and $t$ here?"],
+                "solution": "$h = {v0} \\times {t} - \\tfrac12 \\times 9.8 \\times {t}^2 = {=v0*t - g*t^2/2}$ m.",
+            },
+            {
+                "key": "rand-la",
+                "title": "Your own determinant",
+                "statement": ("Compute $\\det \\begin{pmatrix} {a} & {b} \\\\ {c} & {d} \\end{pmatrix}$."),
+                "template": {
+                    "variables": {
+                        "a": {"range": [1, 9]},
+                        "b": {"range": [1, 9]},
+                        "c": {"range": [1, 9]},
+                        "d": {"range": [1, 9]},
+                    },
+                    "constraints": ["a*d != b*c"],
+                },
+                "answer": "{a}*{d} - {b}*{c}",
+                "answer_type": "number",
+                "topic": "Linear algebra",
+                "difficulty": 1,
+                "hints": ["For a $2\\times2$ matrix the determinant is $ad - bc$."],
+                "solution": "${a} \\cdot {d} - {b} \\cdot {c} = {=a*d - b*c}$.",
+            },
+        ],
     ],
 }
