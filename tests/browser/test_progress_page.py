@@ -67,7 +67,7 @@ def test_a_right_answer_shows_solved_and_next_and_the_page_fits_a_phone(
     assert page.locator("#solved-state").is_visible()
     assert "1 of 3 solved" in page.locator("#set-progress").inner_text()
     next_button = page.locator("#next-problem")
-    assert next_button.is_visible() and next_button.inner_text().startswith("Next problem")
+    assert next_button.is_visible() and next_button.inner_text().startswith("Go on to the next problem")
     assert page_width(page) <= 390
     screenshot(page, "progress-solved-phone")
 
