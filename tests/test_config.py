@@ -183,12 +183,38 @@ def test_docker_compose_describes_the_production_stack() -> None:
     assert (ROOT / "Dockerfile").exists()
 
 
+def test_docker_compose_runs_two_ollama_hosts_and_scalable_web_behind_a_proxy() -> None:
+    """Issue 17's deployment: each Ollama service is a host in OLLAMA_HOSTS with the capacity it
+    is started with, and its model is pulled; the web processes are reached only through the
+    proxy, which finds every replica of `--scale web=N`."""
+    from inference.llm import parse_hosts
+
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    hosts = parse_hosts(
+        services["web"]["environment"]["OLLAMA_HOSTS"].replace("${OLLAMA_NUM_PARALLEL:-2}", "2"),
+        default_capacity=1,
+    )
+    assert [(h.url, h.capacity) for h in hosts] == [("http://ollama:11434", 2), ("http://ollama-2:11434", 2)]
+    for name in ("ollama", "ollama-2"):
+        assert services[name]["environment"]["OLLAMA_NUM_PARALLEL"] == "${OLLAMA_NUM_PARALLEL:-2}"
+        assert "healthcheck" in services[name]
+    assert services["ollama-pull-2"]["environment"]["OLLAMA_HOST"] == "http://ollama-2:11434"
+    assert services["worker"]["environment"]["OLLAMA_HOSTS"] == services["web"]["environment"]["OLLAMA_HOSTS"]
+    assert services["worker"]["scale"] == 2
+    assert "ports" not in services["web"], "a fixed port would stop --scale web=3"
+    assert "--forwarded-allow-ips" in services["web"]["command"]
+    assert services["proxy"]["ports"] == ["8000:80"]
+    caddyfile = (ROOT / "deploy" / "Caddyfile").read_text()
+    assert "./deploy/Caddyfile:/etc/caddy/Caddyfile:ro" in services["proxy"]["volumes"]
+    assert "dynamic a web 8000" in caddyfile
+
+
 def test_docker_compose_restarts_what_fails_and_redis_keeps_queued_tasks() -> None:
     from tutor.commands import celery_worker_command
 
     services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
     for name, service in services.items():
-        expected = "on-failure" if name == "ollama-pull" else "unless-stopped"  # a one-off download
+        expected = "on-failure" if name.startswith("ollama-pull") else "unless-stopped"  # one-off downloads
         assert service.get("restart") == expected, f"{name} has restart {service.get('restart')!r}"
     redis = services["redis"]["command"]
     assert redis[redis.index("--appendonly") + 1] == "yes", "Redis must keep queued tasks across a restart"
