@@ -42,7 +42,10 @@ def check(
         # A key like "odd" or "\\text{Evelyn}" is a word: compared as text, not as o*d*d.
         answer_type = "text"
     if answer_type == "choice" or answer_type == "text":
-        same = _normalise_text(gold) == _normalise_text(extract(answer).get("answer") or answer)
+        given = extract(answer).get("answer") or answer
+        same = _normalise_text(gold) == _normalise_text(given)
+        if not same and answer_type == "choice" and "\n" in gold.strip():
+            same = _same_options(gold, given)
         return verdict(
             same,
             Status.CORRECT if same else Status.INCORRECT,
@@ -194,6 +197,25 @@ def extract_job(text: str) -> dict[str, Any]:
 def _normalise_text(text: str) -> str:
     text = re.sub(r"\\(?:text|textbf|textit|mathrm|mbox)\s*\{([^{}]*)\}", r"\1", strip_wrappers(text))
     return re.sub(r"\s+", " ", strip_wrappers(text)).strip().strip(".").lower()
+
+
+_OPTION_SEPARATORS = re.compile(r"(?:\s*(?:,|;|\n|\band\b|&)\s*)+")
+
+
+def _same_options(gold: str, given: str) -> bool:
+    """A several-answer choice key (one right option per line) against a model's "a, b" or "a and
+    b": the same options, in any order. Each right option is taken out of the answer where it
+    stands (an option may hold a comma itself); what is left must be only separators."""
+    wanted = sorted(
+        {_normalise_text(line) for line in gold.splitlines() if line.strip()}, key=len, reverse=True
+    )
+    rest = _normalise_text(given).replace("\\\\", "\n")  # a LaTeX line break between options
+    for option in wanted:
+        found = re.search(rf"(?<!\w){re.escape(option)}(?!\w)", rest)
+        if found is None:
+            return False
+        rest = rest[: found.start()] + "\n" + rest[found.end() :]
+    return _OPTION_SEPARATORS.fullmatch(rest) is not None or not rest.strip()
 
 
 _WORD_KEY = re.compile(r"(?:\\text(?:bf|it)?\s*\{\s*)?([A-Za-z][A-Za-z ]{2,}?)\s*\}?")

@@ -276,3 +276,24 @@ async def test_the_tutor_reads_the_options(personas: Personas, fake_llm: FakeLLM
     prompt = "\n".join(m["content"] for m in fake_llm.requests[-1]["messages"])
     assert "Choose one option" in prompt
     assert "- Blue\n- Green\n- Red" in prompt
+
+
+@pytest.mark.parametrize(
+    ("final_line", "verified"),
+    [
+        # How phi4 writes a several-answer pick: one box, the options joined in prose or by commas.
+        ("$\\boxed{\\text{Mercury, Venus}}$", True),
+        ("$\\boxed{\\text{Venus and Mercury}}$", True),
+        ("Mercury; Venus", True),
+        ("$\\boxed{\\text{Venus}}$", False),  # one of the two right options is not the answer
+        ("$\\boxed{\\text{Mercury, Venus, Earth}}$", False),  # nor is a wrong one added
+    ],
+)
+def test_a_worked_solution_naming_several_right_options_is_checked_against_a_one_per_line_key(
+    final_line: str, verified: bool
+) -> None:
+    from inference.checker import check_model_output
+
+    text = f"Mercury and Venus orbit inside the Earth's orbit.\n\n**Final answer:** {final_line}"
+    verdict = check_model_output(gold="Mercury\nVenus", text=text, answer_type="choice")
+    assert verdict.equivalent is verified, verdict.reason

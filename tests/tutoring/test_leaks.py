@@ -363,3 +363,15 @@ async def test_a_multiple_choice_key_is_caught_when_stated_but_not_when_options_
     assert not (
         await check_text(text="Which of A, B, C and D has no divisors but 1 and itself?", problem=problem)
     ).leaked
+
+
+async def test_a_several_answer_choice_key_is_caught_when_a_hint_names_its_right_options() -> None:
+    # A multiple-answer key is one right option per line (GIFT `~%50%`, Moodle `single=false`); a
+    # hint that asserts the right options in prose gives the answer away, one at a time or together.
+    key = Key("Mercury\nVenus", "Which planets are closer to the Sun than the Earth?", "choice")
+    problem = key.problem()
+    assert (await check_text(text="The answer is Mercury and Venus.", problem=problem)).leaked
+    assert (await check_text(text="Think about it: the answer is Venus, and one more.", problem=problem)).leaked
+    assert not (
+        await check_text(text="Which planets have orbits inside the Earth's orbit?", problem=problem)
+    ).leaked

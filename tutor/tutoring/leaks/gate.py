@@ -137,7 +137,18 @@ async def _gate(
         return done(Leak(answer="", verdict=verdict, reason=reason), reason, 0)
     if problem.answer_type in ("text", "choice") or not facts.kind:
         # A word, a letter, or a key the checker can't read: looked for as text, without the checker.
-        found = _text_key_match(normalise(gold), normalised, len(normalised_before), facts)
+        # A several-answer choice key is one right option per line: stating any of them gives
+        # part of the answer away (a hint naming every right option in prose most of all).
+        keys = (
+            [line for line in gold.splitlines() if line.strip()]
+            if problem.answer_type == "choice"
+            else [gold]
+        )
+        found = None
+        for key in keys or [gold]:
+            found = _text_key_match(normalise(key), normalised, len(normalised_before), facts)
+            if found is not None:
+                break
         if found is not None:
             reason = f"The key {gold!r} is stated in the text ({found!r})."
             verdict = _unchecked(gold, "text_match", reason)
