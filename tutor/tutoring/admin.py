@@ -33,13 +33,6 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
-class FlagInline(ReadOnlyInline):
-    model = Flag
-    fields = ("kind", "detail", "model_answer", "teacher_note", "resolved_at")
-    readonly_fields = fields
-    show_change_link = True
-
-
 def _classroom_name(session: TutoringSession) -> str:
     assignment = session.assignment
     return assignment.classroom.name if assignment is not None else ""
@@ -165,7 +158,6 @@ class TutoringSessionAdmin(ReadOnlyAdmin):
     )
     fields = ("student", "classroom", "problem", "assignment", "flagged", "created_at", "updated_at", "id")
     readonly_fields = fields
-    inlines = (FlagInline,)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).annotate(message_total=Count("messages", distinct=True))
@@ -191,6 +183,8 @@ class TutoringSessionAdmin(ReadOnlyAdmin):
             )
             extra["answers"] = _student_answers([session]).get((session.student_id, session.problem_id), [])
             extra["session_problem"] = session.problem
+            # Flags are shown with the message they are about; these are the session's others.
+            extra["session_flags"] = session.flags.filter(message__isnull=True)
         return super().change_view(request, object_id, form_url, extra_context=extra)
 
 
