@@ -35,7 +35,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -123,11 +123,23 @@ class HostPool:
     wait_seconds: float = 300.0
     # How often a waiting stream asks again.
     poll_seconds: float = 0.2
+    # States are read from the store at most this often per process: fifty streams waiting in
+    # line each asking every poll cost the worker's event loop more than the answers themselves.
+    states_cache_seconds: float = 1.0
+    _cached: tuple[float, dict[str, HostState]] | None = field(default=None, init=False, repr=False)
+
+    async def _states(self) -> dict[str, HostState]:
+        now = time.monotonic()
+        if self._cached is not None and now - self._cached[0] < self.states_cache_seconds:
+            return dict(self._cached[1])
+        states = await self.store.states()
+        self._cached = (now, states)
+        return dict(states)
 
     async def fresh_states(self, model: str | None = None) -> dict[str, HostState]:
         """Every host's state, probing (here, at once) those whose state is stale and that no other
         process is probing right now."""
-        states = await self.store.states()
+        states = await self._states()
         now = time.time()
         stale = [
             h.url
@@ -138,6 +150,7 @@ class HostPool:
         if stale:
             for state in await asyncio.gather(*(self.probe(url, model) for url in stale)):
                 states[state.url] = state
+            self._cached = None
         # A host never probed, which another process is probing right now: wait for its result
         # rather than send a student's stream to a host that may not have the model.
         deadline = time.monotonic() + self.probe_timeout * 2 + 1
@@ -182,6 +195,7 @@ class HostPool:
         state.source = "stream"
         logger.warning("Ollama host %s left out: %s", url, state.error)
         await self.store.put_state(state)
+        self._cached = None
 
     def candidates(self, states: dict[str, HostState], model: str, avoid: set[str]) -> list[Host]:
         """Hosts that may serve `model`: not avoided, and healthy with the model (a host never
@@ -310,7 +324,8 @@ async def stream_chat_routed(
                     yield LLMEvent(
                         "waiting", text=_waiting_text(choice.position), attempt=choice.position + 1
                     )
-                await asyncio.sleep(pool.poll_seconds)
+                # The front of the line asks often; further back, less (a slot goes to the front).
+                await asyncio.sleep(min(pool.poll_seconds * (1 + choice.position // 2), 2.0))
         finally:
             # Given up, cancelled or served: this stream is no longer in the line.
             await asyncio.shield(pool.store.leave_line(config.model, lease))

@@ -22,9 +22,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from inference.checker import Status, Verdict, acheck_answer, acheck_model_output, apreview_answer
-from inference.llm import LLMError, build_messages, stream_chat_with_retry
+from inference.llm import LLMError, build_messages
 from tutor.classroom.models import User
 from tutor.errors import Conflict, Forbidden
+from tutor.hosts import model_stream
 from tutor.limits.services import Limit, throttle_hit
 from tutor.problems.models import Problem, ProblemSet
 
@@ -52,7 +53,8 @@ async def problem_solve(*, problem: Problem, model_name: str) -> Solved:
         config=config,
     )
     content, thinking = "", ""
-    async with contextlib.aclosing(stream_chat_with_retry(config, messages)) as stream:
+    # Through the hosts' slots like a student's answer (one slot at a time: problems are solved in turn).
+    async with contextlib.aclosing(model_stream(config, messages)) as stream:
         async for event in stream:
             if event.kind == "content":
                 content += event.text
