@@ -80,10 +80,22 @@ def test_the_student_pages_have_no_accessibility_violations(
         "() => !!document.activeElement && !!document.activeElement.closest('#chat .bubble-tutor')"
     )
     assert focused_in_reply, "after asking, focus is on the new reply"
-    page.get_by_label("Type your answer").fill("2")
+    answer = page.get_by_label("Type your answer")
+    answer.fill("3")
+    page.get_by_role("button", name="Check my answer").click()
+    page.wait_for_selector(".result-wrong")
+    page.get_by_role("button", name="This looks wrong").click()
+    page.get_by_label("What looks wrong? (optional)").fill("It doesn't say what to do.")
+    page.get_by_role("button", name="Send to my teacher").click()
+    page.wait_for_selector(".report-thanks:not(:empty)")
+    check(page, "problem-reply-wrong-reported")
+
+    answer.fill("2")
     page.get_by_role("button", name="Check my answer").click()
     page.wait_for_selector(".result-correct")
     check(page, "problem-reply-solved")
+    page.set_viewport_size({"width": 390, "height": 844})
+    check(page, "problem-reply-solved-phone")
 
 
 def test_the_teacher_pages_have_no_accessibility_violations(site_url: str, page, personas: Personas) -> None:
@@ -103,6 +115,7 @@ def test_the_teacher_pages_have_no_accessibility_violations(site_url: str, page,
         ("problem-set-teacher", f"/sets/{personas.problem_set.pk}/"),
         ("problem-teacher", f"/problems/{personas.problem.pk}/"),
         ("settings", reverse("account_settings")),
+        ("preview-as-student", reverse("problem_teacher_view", args=[personas.problem.pk])),
     ]:
         page.goto(site_url + url)
         check(page, name)
