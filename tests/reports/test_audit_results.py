@@ -77,7 +77,7 @@ async def test_results_page_lists_each_problems_outcome_and_a_summary(
     html = await sync_to_async(page)()
     assert "Done: 1 of 4 agree, 1 disagrees, 1 unreadable key, 1 inconclusive" in html
     rows = {
-        key: html.split(f">{title}</a>")[1].split("</tr>")[0]
+        key: html.split(f" {title}</a>")[1].split("</tr>")[0]
         for key, title in (
             ("wrong", "Two and two"),
             ("garbled", "Three and three"),
