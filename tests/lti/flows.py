@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+from urllib.parse import urljoin
 
 import requests
 from django.core.management import call_command
@@ -49,6 +50,10 @@ class Person:
         would post to the tool."""
         start = self.platform.login_initiation(sub=self.sub, link_id=link_id, deep_link=deep_link)
         to_platform = self.http.get(start, allow_redirects=False, timeout=20)
+        if "lti_cookie_check" in to_platform.headers.get("Location", ""):  # the tool's cookie test
+            to_platform = self.http.get(
+                urljoin(start, to_platform.headers["Location"]), allow_redirects=False, timeout=20
+            )
         assert to_platform.status_code == 302, to_platform.text
         assert to_platform.headers["Location"].startswith(self.platform.auth_url)
         answer = self.http.get(to_platform.headers["Location"], allow_redirects=False, timeout=20)

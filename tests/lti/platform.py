@@ -433,6 +433,8 @@ class LtiPlatform:
                             "application/vnd.ims.lti-nrps.v2.membershipcontainer+json",
                             headers,
                         )
+                    if path == "/favicon.ico":
+                        return self._send(404, "", "text/plain")
                     if method == "GET" and path == "/course":
                         src = platform.login_initiation(
                             sub=query["sub"],

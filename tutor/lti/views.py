@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import secrets
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib.auth import login as auth_login
@@ -25,7 +25,14 @@ from tutor.classroom.models import User
 from tutor.errors import ApplicationError, Forbidden
 
 from . import deep_linking
-from .conf import IframeCookieService, NonceOnceSessionService, ToolConf, launch_for, platform_for
+from .conf import (
+    IframeCookieService,
+    NonceOnceSessionService,
+    ToolConf,
+    iframe_cookies,
+    launch_for,
+    platform_for,
+)
 from .grades import score_resend, score_rows_for
 from .keys import tool_jwks
 from .launch import (
@@ -95,12 +102,39 @@ def launch_url(request: HttpRequest) -> str:
     return request.build_absolute_uri(reverse("lti_launch"))
 
 
+# The login initiation parameters we pass on (LTI Core 5.1.1), each bounded.
+LOGIN_PARAMS = ("iss", "login_hint", "target_link_uri", "lti_message_hint", "client_id", "lti_deployment_id")
+COOKIE_CHECK = "lti-cookie-check"
+
+
+def _cookie_test(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    secure = request.is_secure() or iframe_cookies()
+    response.set_cookie(
+        COOKIE_CHECK, "1", max_age=86400, secure=secure, httponly=True, samesite="None" if secure else "Lax"
+    )
+    return response
+
+
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def login(request: HttpRequest) -> HttpResponse:
-    """OIDC third-party-initiated login: the LMS sends the browser here first."""
+    """OIDC third-party-initiated login: the LMS sends the browser here first.
+
+    Inside an LMS's iframe a browser that blocks third-party cookies (Safari, Chrome incognito,
+    Firefox strict) would lose the state cookie and, after the launch, the session: nothing would
+    work. So the first visit sets a test cookie and comes back here; without it, the page offers
+    the same launch in a new window, where this site's cookies are first-party."""
     _lti_on()
-    django_request = DjangoRequest(request)
+    source = request.POST if request.method == "POST" else request.GET
+    params = {name: source[name][:2000] for name in LOGIN_PARAMS if source.get(name)}
+    new_window = bool(source.get("lti_new_window"))
+    if COOKIE_CHECK not in request.COOKIES:
+        if not source.get("lti_cookie_check"):
+            again = {**params, "lti_cookie_check": "1", **({"lti_new_window": "1"} if new_window else {})}
+            return _cookie_test(request, redirect(f"{reverse('lti_login')}?{urlencode(again)}"))
+        window = f"{reverse('lti_login')}?{urlencode({**params, 'lti_new_window': '1'})}"
+        return render(request, "lti/cookies_blocked.html", {"window_url": window, "new_window": new_window})
+    django_request = DjangoRequest(request, default_params=params)
     oidc = DjangoOIDCLogin(
         django_request,
         ToolConf(),
