@@ -15,6 +15,7 @@ from tests.lti.flows import Person, open_picker, pick, register, text_of
 from tests.lti.platform import INSTRUCTOR, LEARNER, LtiPlatform, ResourceLink, new_rsa_key
 from tutor.celery import app
 from tutor.classroom.models import Assignment, Classroom, Enrollment, User
+from tutor.lti.middleware import frame_origins_forget
 from tutor.lti.models import LtiUser, ScoreSend
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -39,6 +40,7 @@ def lms(live_server, settings, eager_tasks) -> Iterator[LtiPlatform]:
     platform.add_person("s-201", "Ria Rao", LEARNER)
     yield platform
     platform.close()
+    frame_origins_forget()
 
 
 def _user(platform: LtiPlatform, sub: str) -> User:

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import models
 
-from .middleware import frame_origins_forget
 from .models import LtiContext, LtiResourceLink, LtiUser, Platform, ScoreSend, ToolKey
 
 
@@ -11,6 +11,7 @@ class PlatformAdmin(admin.ModelAdmin):
     list_display = ("name", "issuer", "client_id", "active", "created_at")
     list_filter = ("active",)
     search_fields = ("name", "issuer", "client_id")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = (
         (None, {"fields": ("name", "active")}),
         (
@@ -28,10 +29,6 @@ class PlatformAdmin(admin.ModelAdmin):
             },
         ),
     )
-
-    def save_model(self, request, obj, form, change) -> None:  # type: ignore[no-untyped-def]
-        super().save_model(request, obj, form, change)
-        frame_origins_forget()
 
 
 @admin.register(ToolKey)

@@ -4,6 +4,7 @@ that work inside an LMS's iframe, and HTTP with time limits."""
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 from typing import Any, cast
 
@@ -104,6 +105,9 @@ class NonceOnceSessionService(DjangoSessionService):
 
     def save_nonce(self, nonce: str) -> None:
         UsedNonce.objects.create(nonce=nonce)
+        if random.random() < 0.01:
+            # Spent or expired nonces are useless after their lifetime; a replay is refused anyway.
+            UsedNonce.objects.filter(created_at__lt=timezone.now() - 2 * NONCE_LIFETIME).delete()
 
     def check_nonce(self, nonce: str) -> bool:
         if not isinstance(nonce, str) or len(nonce) > 128:

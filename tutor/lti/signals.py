@@ -6,10 +6,19 @@ from functools import partial
 from typing import Any
 
 from django.db import transaction
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from tutor.tutoring.models import Attempt
+
+from .middleware import frame_origins_forget
+from .models import Platform
+
+
+@receiver([post_save, post_delete], sender=Platform, dispatch_uid="lti_frame_origins_changed")
+def _frame_origins_changed(sender: type[Platform], **kwargs: Any) -> None:
+    # This process at once; the others within middleware.CACHE_SECONDS.
+    frame_origins_forget()
 
 
 @receiver(post_save, sender=Attempt, dispatch_uid="lti_score_on_attempt")

@@ -22,7 +22,9 @@ from pylti1p3.contrib.django.request import DjangoRequest
 from pylti1p3.exception import LtiException, OIDCException
 
 from tutor.classroom.models import User
+from tutor.classroom.security import client_key
 from tutor.errors import ApplicationError, Forbidden
+from tutor.limits.services import Limit, throttle_hit
 
 from . import deep_linking
 from .conf import (
@@ -91,6 +93,16 @@ def _lti_on() -> None:
         raise Http404("LMS connections (LTI) are off on this site.")
 
 
+def _launches_limit() -> Limit:
+    return Limit(
+        scope="lti-launch-client",
+        limit=settings.TUTOR_LTI_LAUNCHES_PER_CLIENT_PER_MINUTE,
+        period=60,
+        message="Too many activities were opened from your network in the last minute. "
+        "Wait a minute, then open the activity again from your course.",
+    )
+
+
 def refused(request: HttpRequest, detail: str, *, status: int = 403) -> HttpResponse:
     reference = secrets.token_hex(4)
     logger.warning("LTI launch refused [%s]: %s", reference, detail)
@@ -125,6 +137,7 @@ def login(request: HttpRequest) -> HttpResponse:
     work. So the first visit sets a test cookie and comes back here; without it, the page offers
     the same launch in a new window, where this site's cookies are first-party."""
     _lti_on()
+    throttle_hit(_launches_limit(), key=client_key(request))
     source = request.POST if request.method == "POST" else request.GET
     params = {name: source[name][:2000] for name in LOGIN_PARAMS if source.get(name)}
     new_window = bool(source.get("lti_new_window"))
@@ -151,6 +164,7 @@ def login(request: HttpRequest) -> HttpResponse:
 @require_POST
 def launch(request: HttpRequest) -> HttpResponse:
     _lti_on()
+    throttle_hit(_launches_limit(), key=client_key(request))
     message_launch = launch_for(request)
     try:
         data: dict[str, Any] = dict(message_launch.get_launch_data())

@@ -273,6 +273,8 @@ SESSION_COOKIE_HTTPONLY = True
 # site's cookies are third-party; browsers send them there only as SameSite=None; Secure (set when
 # TUTOR_LTI is on; TUTOR_LTI_IFRAME_COOKIES=0 keeps the defaults, for LMSs that open a new window).
 TUTOR_LTI = env_bool("TUTOR_LTI", False)
+# LMS logins and launches per client address per minute (a school's classes share one address).
+TUTOR_LTI_LAUNCHES_PER_CLIENT_PER_MINUTE = env_int("TUTOR_LTI_LAUNCHES_PER_CLIENT_PER_MINUTE", 300, minimum=1)
 if env_bool("TUTOR_LTI_IFRAME_COOKIES", TUTOR_LTI):
     SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "None"
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True

@@ -5,7 +5,6 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from tutor.lti.middleware import frame_origins_forget
 from tutor.lti.models import Platform
 
 
@@ -44,7 +43,6 @@ class Command(BaseCommand):
             raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in e.message_dict.items())) from e
         created = platform.pk is None
         platform.save()
-        frame_origins_forget()
         self.stdout.write(
             f"{'Registered' if created else 'Updated'} {platform.name} (id {platform.pk}): "
             f"deployments {', '.join(platform.deployment_ids) or 'none yet'}."
