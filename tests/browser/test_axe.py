@@ -20,6 +20,7 @@ from tutor.tutoring.models import Attempt, Flag, Message, TutoringSession
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+BROKEN_CSV = b"key,statement,answer,answer_type\nq1,Solve 2x = 4,2,number\nq2,What is 1/0?,1/,expression\n"
 HINT = "What could you do to **both sides** so that only $2x$ is left on the left?"
 
 
@@ -116,9 +117,20 @@ def test_the_teacher_pages_have_no_accessibility_violations(site_url: str, page,
         ("problem-teacher", f"/problems/{personas.problem.pk}/"),
         ("settings", reverse("account_settings")),
         ("preview-as-student", reverse("problem_teacher_view", args=[personas.problem.pk])),
+        ("audit-results", reverse("audit_results", args=[personas.problem_set.pk])),
+        ("not-found", f"/problems/{personas.other_problem.pk}/"),
     ]:
         page.goto(site_url + url)
         check(page, name)
+
+    # An upload with a mistake in it: the list of errors with their lines.
+    page.goto(site_url + reverse("problem_set_upload"))
+    page.get_by_label("Problem set file").set_input_files(
+        files=[{"name": "week-3.csv", "mimeType": "text/csv", "buffer": BROKEN_CSV}]
+    )
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_selector(".error, [role=alert]")
+    check(page, "upload-errors")
 
 
 def test_the_admins_session_page_is_a_short_readable_conversation(
