@@ -57,7 +57,7 @@ def test_dashboard_matches_the_students_attempts_and_a_flag_is_reviewed(
     ]
 
     teacher.get_by_role("link", name="Review queue").first.click()
-    teacher.get_by_role("link", name="Tutor answer could not be verified").first.click()
+    teacher.locator("table").get_by_role("link", name="Tutor answer could not be verified").first.click()
     assert "Add 3 to both sides" in teacher.locator(".transcript").inner_text()
     teacher.get_by_label("Your note").fill("The key is right; the tutor added instead of subtracting.")
     teacher.get_by_role("button", name="Save and mark reviewed").click()
