@@ -147,7 +147,9 @@
     var blocks = document.querySelectorAll(".rendered[data-source-id]");
     for (var i = 0; i < blocks.length; i++) {
       var source = document.getElementById(blocks[i].getAttribute("data-source-id"));
-      if (source) renderInto(blocks[i], JSON.parse(source.textContent), false);
+      // data-partial: a reply that stopped mid-way; a formula it never closed is held back (" …")
+      // as while streaming, instead of showing as raw LaTeX.
+      if (source) renderInto(blocks[i], JSON.parse(source.textContent), blocks[i].hasAttribute("data-partial"));
     }
   });
 })();

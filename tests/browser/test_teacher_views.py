@@ -121,6 +121,7 @@ def test_audit_results_and_a_rendered_review_transcript(site_url: str, browser, 
     assert "$" not in bubble.locator(".body").inner_text()
     stopped = page.locator(".bubble-unfinished")
     expect(stopped.locator(".unfinished-label")).to_have_text("Stopped by the student before the end")
+    expect(stopped.locator(".body")).to_have_text("First halve: …")
     screenshot(page, "teacher-review-transcript")
     assert axe_problems(page) == []
 
