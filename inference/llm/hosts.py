@@ -123,8 +123,8 @@ class HostPool:
     wait_seconds: float = 300.0
     # How often a waiting stream asks again.
     poll_seconds: float = 0.2
-    # States are read from the store at most this often per process: fifty streams waiting in
-    # line each asking every poll cost the worker's event loop more than the answers themselves.
+    # States are read from the store at most this often per process: otherwise every stream
+    # waiting in line would add a Redis read to the worker's event loop at every poll.
     states_cache_seconds: float = 1.0
     _cached: tuple[float, dict[str, HostState]] | None = field(default=None, init=False, repr=False)
 
@@ -334,12 +334,14 @@ async def stream_chat_routed(
             switching = False
         host_config = dataclasses.replace(config, host=url)
         request = _continued(messages, written) if written else list(messages)
+        started = False  # this host sent something before it failed: the student is told
         try:
             async with (
                 pool.holding(url, lease),
                 contextlib.aclosing(stream_chat(host_config, request)) as events,
             ):
                 async for event in events:
+                    started = True
                     if event.kind == "content":
                         written += event.text
                     elif event.kind == "done":
@@ -367,7 +369,7 @@ async def stream_chat_routed(
             await pool.mark(url, exc, model=config.model)
             avoid.add(url)
             last_error = exc
-            switching = True
+            switching = switching or started
 
 
 async def _record_usage(pool: HostPool, url: str, event: LLMEvent) -> None:

@@ -168,8 +168,23 @@ async def test_a_host_that_is_down_is_routed_around(redis_url: str, prefix: str)
         results = await asyncio.gather(*(_answer(pool) for _ in range(3)))
         rows = {row["url"]: row for row in await pool.snapshot("phi4")}
     assert [content for content, _ in results] == [ANSWER] * 3
+    assert all("switched" not in said for _, said in results), "nothing was shown, so nothing was interrupted"
     assert rows[down]["reachable"] is False
     assert "Could not connect" in rows[down]["error"]
+
+
+async def test_a_host_that_went_down_since_its_check_is_left_out_without_a_word_to_the_student(
+    redis_url: str, prefix: str
+) -> None:
+    with _hosts(2, tokens_per_second=500) as (first, second):
+        pool = _pool([Host(first.url, 4), Host(second.url, 1)], redis_url, prefix)
+        await pool.fresh_states("phi4")  # both well
+        first.stop()
+        content, said = await _answer(pool)
+        content_again, said_again = await _answer(pool)
+    assert content == content_again == ANSWER
+    assert said == said_again == [], "nothing had been shown, so nothing was 'interrupted'"
+    assert len(second.chat_requests) == 2
 
 
 async def test_with_no_host_left_the_student_gets_the_usual_errors(redis_url: str, prefix: str) -> None:
