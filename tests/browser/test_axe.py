@@ -73,6 +73,7 @@ def test_the_student_pages_have_no_accessibility_violations(
     page.goto(f"{site_url}/problems/{personas.problem.pk}/")
     page.wait_for_selector("#connection.connection-ok")
     check(page, "problem")
+    assert not TutoringSession.objects.filter(student=personas.student).exists(), "looking made a session"
 
     fake_llm.reply(solution_tokens(HINT))
     page.get_by_role("button", name="Give me a hint").click()
@@ -81,6 +82,7 @@ def test_the_student_pages_have_no_accessibility_violations(
         "() => !!document.activeElement && !!document.activeElement.closest('#chat .bubble-tutor')"
     )
     assert focused_in_reply, "after asking, focus is on the new reply"
+    assert TutoringSession.objects.filter(student=personas.student).count() == 1, "asking made one"
     answer = page.get_by_label("Type your answer")
     answer.fill("3")
     page.get_by_role("button", name="Check my answer").click()
@@ -161,5 +163,11 @@ def test_the_admins_session_page_is_a_short_readable_conversation(
     screenshot(page, "axe-admin-session")
     assert height < 1800, f"the session page is {height} px high for 8 messages"
     # Django's own navigation repeats "Add" per model in its table rows and sidebar: not ours to rename.
+    problems = axe_problems(page, links=False)
+    assert problems == [], "\n".join(problems)
+
+    page.goto(f"{site_url}/admin/tutoring/tutoringsession/?has_messages=yes")
+    assert page.locator("#result_list tbody tr").count() == 1
+    screenshot(page, "axe-admin-sessions")
     problems = axe_problems(page, links=False)
     assert problems == [], "\n".join(problems)
