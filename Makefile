@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format bench worker fake-ollama clean
+.PHONY: install run test lint format bench bench-hosts worker fake-ollama clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -72,6 +72,11 @@ test: install
 
 bench: install
 	$(PY) bench/run_all.py
+
+# Several Ollama hosts (docs/scaling.md): answers per minute with 1, 2 and 4 test hosts, and the
+# one-question rule over two web processes (about 5 minutes; not part of `make bench`'s budget).
+bench-hosts: install
+	$(PY) bench/hosts.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
