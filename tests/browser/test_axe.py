@@ -13,7 +13,7 @@ from django.urls import reverse
 from tests.browser.axe import axe_problems
 from tests.browser.fixtures import log_in, screenshot
 from tests.conftest import Personas
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, make_assignment
 from tests.tutoring.fake import FakeLLM, solution_tokens
 from tutor.classroom.models import User
 from tutor.tutoring.models import Attempt, Flag, Message, TutoringSession
@@ -171,3 +171,33 @@ def test_the_admins_session_page_is_a_short_readable_conversation(
     screenshot(page, "axe-admin-sessions")
     problems = axe_problems(page, links=False)
     assert problems == [], "\n".join(problems)
+
+
+def test_choice_and_multi_part_problem_pages_have_no_accessibility_violations(
+    site_url: str, page, personas: Personas
+) -> None:
+    from tests.problems.helpers import load
+    from tests.problems.test_choice import GIFT_FROM_MOODLE_DOCS, by_statement
+
+    choices = load(personas, "grant.gift", GIFT_FROM_MOODLE_DOCS.encode())
+    kinematics = load(personas, "kinematics.yaml")
+    for imported in (choices, kinematics):
+        assert imported.problem_set is not None, [str(e) for e in imported.errors]
+        make_assignment(classroom=personas.classroom, problem_set=imported.problem_set)
+    log_in(page, site_url, personas.student.username, PASSWORD)
+
+    page.goto(f"{site_url}/problems/{by_statement(choices.problem_set)['The sky is'].pk}/")
+    check(page, "choice")
+    page.get_by_role("radio").first.check()
+    page.get_by_role("button", name="Check my answer").click()
+    page.wait_for_selector("#answer-result.result-correct, #answer-result.result-wrong")
+    check(page, "choice-answered")
+
+    ball = kinematics.problem_set.problems.get(key="ball")
+    page.goto(f"{site_url}/problems/{ball.pk}/")
+    page.wait_for_selector("#connection.connection-ok")
+    check(page, "multi-part")
+    page.get_by_label("Type your answer to part (a)").fill("2 s")
+    page.get_by_role("button", name="Check my answer to part (a)").click()
+    page.wait_for_selector(".result-correct")
+    check(page, "multi-part-one-right")
