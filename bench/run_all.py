@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ["checker.py", "stream.py", "load.py"]
+ORDER = ["checker.py", "stream.py", "load.py", "variants.py"]
 BUDGET_SECONDS = 290
 
 

@@ -22,6 +22,7 @@ limits above; split up, a limit could be checked in one place and forgotten in a
 from __future__ import annotations
 
 import ast
+import functools
 import math
 import random
 import re
@@ -212,6 +213,7 @@ class _Evaluator:
     def __init__(self, source: str) -> None:
         self.source = source
         self.nodes = 0
+        self.slots: dict[str, Fraction] = {}
 
     def walk(self, node: ast.AST) -> Number:
         self.nodes += 1
@@ -227,6 +229,8 @@ class _Evaluator:
                 raise TemplateError("A number in this template is too long.")
             return _checked(Fraction(literal))
         if isinstance(node, ast.Name):
+            if node.id in self.slots:
+                return self.slots[node.id]
             if node.id == "pi":
                 return math.pi
             if node.id == "e":
@@ -261,12 +265,39 @@ class _Evaluator:
         raise TemplateError("Only numbers, variables and maths symbols are allowed.")
 
 
-def evaluate(text: str, values: dict[str, Fraction]) -> Number:
-    """An expression of earlier variables (braced or bare), exactly where it can be."""
+_SLOT = re.compile(r"Z\d+")
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(text: str, names: tuple[str, ...]) -> tuple[ast.Expression, str]:
+    """Parsed once per template: each variable becomes a slot Z0, Z1... (one name to the reader,
+    which would read 'ab' as a times b), filled from the values at each sample."""
     if len(text) > MAX_EXPR_CHARS:
         raise TemplateError(f"That expression is longer than {MAX_EXPR_CHARS} characters.")
-    tree, source = _parse(_put_values(text, values, bare_names=True))
-    return _Evaluator(source).walk(tree)
+    slots = {name: f"Z{index}" for index, name in enumerate(names)}
+    for word in _WORD.findall(_BRACED.sub("", text)):
+        if _SLOT.fullmatch(word) and word not in slots:
+            raise TemplateError(f"{word!r} isn't a variable defined before this point.", name=word)
+
+    def braced(match: re.Match[str]) -> str:
+        if match.group(1) not in slots:
+            raise TemplateError(
+                f"{{{match.group(1)}}} isn't a variable defined before this point.", name=match.group(1)
+            )
+        return f" {slots[match.group(1)]} "
+
+    text = _BRACED.sub(braced, text)
+    text = _WORD.sub(lambda m: f" {slots[m.group()]} " if m.group() in slots else m.group(), text)
+    return _parse(text)
+
+
+def evaluate(text: str, values: dict[str, Fraction]) -> Number:
+    """An expression of earlier variables (braced or bare), exactly where it can be."""
+    names = tuple(values)
+    tree, source = _compiled(text, names)
+    evaluator = _Evaluator(source)
+    evaluator.slots = {f"Z{index}": values[name] for index, name in enumerate(names)}
+    return evaluator.walk(tree)
 
 
 def holds(constraint: str, values: dict[str, Fraction]) -> bool:
@@ -535,7 +566,8 @@ def _key_text(obj: Any, inexact: bool) -> str:
         obj = obj.xreplace({r: sp.Float(r, 15) for r in obj.atoms(sp.Rational) if r.q != 1})
         if obj.is_number:
             obj = sp.Float(obj.evalf(15), 15)
-    printer = Printer()
+    # Ordering the terms of a sum costs more than the rest of a key; numbers don't need it.
+    printer = Printer({"order": "none"} if not getattr(obj, "free_symbols", True) else {})
     if isinstance(obj, sp.MatrixBase):
         rows = [", ".join(_key_text(obj[i, j], inexact) for j in range(obj.cols)) for i in range(obj.rows)]
         return "[" + ", ".join(f"[{row}]" for row in rows) + "]"
@@ -548,6 +580,18 @@ def _key_text(obj: Any, inexact: bool) -> str:
     return printer.doprint(obj).replace("**", "^")
 
 
+_STRUCTURED = re.compile(r"[=,\[\]{}<>\\|;:!%°]|\b(?:or|and)\b")
+
+
+@functools.lru_cache(maxsize=64)
+def _unit_latex(unit: str) -> str:
+    from . import units as unitlib
+    from .reading import unit_latex
+
+    return unit_latex(unitlib.parse_unit(unit))
+
+
+@functools.lru_cache(maxsize=256)
 def _split_units(text: str) -> tuple[str, str]:
     """'{v0}*{t} - 1/2*{g}*{t}^2 m' -> (the value, 'm'): the shortest tail that is a unit."""
     from . import units as unitlib
@@ -573,6 +617,26 @@ def key_for(
     if answer_type == "quantity" or units:
         text, unit = _split_units(answer)
     filled = _put_values(text, values, bare_names=False)
+    if answer_type in (None, "", "number", "expression", "quantity") and not _STRUCTURED.search(filled):
+        # Plain arithmetic (most keys): read it with the reader's own parse, without the
+        # structure pass (lists, relations, LaTeX) that can't apply.
+        import sympy as sp
+
+        from .reading import _is_decimal, display_latex, parse_plain
+
+        obj, inexact = parse_plain(filled.replace("^", "**"))
+        decimal = inexact or _decimal_data(values)
+        key = _key_text(obj, decimal)
+        if decimal and not obj.free_symbols:
+            latex = key  # a decimal such as 20.4 is its own LaTeX
+        elif obj.free_symbols:
+            latex = display_latex(obj)
+        else:  # display_latex's decimals, without ordering the terms of a number
+            decimals = {r: sp.Float(r, 15) for r in obj.atoms(sp.Rational) if r.q != 1 and _is_decimal(r)}
+            latex = sp.latex(obj.xreplace(decimals) if decimals else obj, order="none")
+        if not unit:
+            return key, latex
+        return f"{key} {unit}", rf"{latex}\ {_unit_latex(unit)}"
     reading = read_safely(filled, answer_type=None if unit or answer_type == "quantity" else answer_type)
     inexact = reading.inexact or _decimal_data(values)
     if reading.kind in ("number", "expr", "equation", "set", "tuple", "matrix"):
