@@ -7,8 +7,11 @@ loading, and the problem page again with a tutor's reply and a solved answer on 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from tests.browser.axe import axe_problems
 from tests.browser.fixtures import log_in, screenshot
@@ -21,6 +24,10 @@ from tutor.tutoring.models import Attempt, Flag, Message, TutoringSession
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 BROKEN_CSV = b"key,statement,answer,answer_type\nq1,Solve 2x = 4,2,number\nq2,What is 1/0?,1/,expression\n"
+SOLUTION = (
+    "1. Subtract $3$ from both sides: $2x = 4$.\n2. Divide both sides by $2$.\n\n"
+    "$$x = \\frac{4}{2}$$\n\n**Final answer:** $\\boxed{2}$"
+)
 HINT = "What could you do to **both sides** so that only $2x$ is left on the left?"
 
 
@@ -97,6 +104,15 @@ def test_the_student_pages_have_no_accessibility_violations(
     page.get_by_role("button", name="Check my answer").click()
     page.wait_for_selector(".result-correct")
     check(page, "problem-reply-solved")
+
+    # A right answer unlocks the worked solution; one stopped half-way, with its Continue button.
+    fake_llm.reply(solution_tokens(SOLUTION), tokens_per_second=8)
+    page.get_by_role("button", name="Show a worked solution").click()
+    solution = page.locator(".bubble-tutor").nth(1)
+    expect(solution.locator(".body")).to_have_text(re.compile(r"\S.{10,}"))
+    page.get_by_role("button", name="Stop").click()
+    solution.get_by_role("button", name="Continue").wait_for()
+    check(page, "problem-stopped")
     page.set_viewport_size({"width": 390, "height": 844})
     check(page, "problem-reply-solved-phone")
 
