@@ -43,7 +43,7 @@ import sys
 import threading
 import time
 from collections import OrderedDict, deque
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -161,6 +161,47 @@ class _Usage:
         return self.value * math.pow(0.5, (now - self.at) / USAGE_HALF_LIFE)
 
 
+class _Shared:
+    """One queued job and the callers waiting for it. Each caller holds its own future, so one who
+    gives up (a stopped reply) cancels only their copy; the job is taken off the queue only when
+    every caller has given up before it started."""
+
+    def __init__(self, job_future: Future) -> None:
+        self.job_future = job_future
+        self.callers: list[Future] = []
+        self.lock = threading.Lock()
+
+    def follow(self, caller: Future) -> None:
+        with self.lock:
+            self.callers.append(caller)
+        caller.add_done_callback(self._given_up)
+        if self.job_future.done():
+            self.settle()
+
+    def _given_up(self, caller: Future) -> None:
+        if not caller.cancelled():
+            return
+        with self.lock:
+            waiting = [c for c in self.callers if not c.done()]
+        if not waiting:
+            self.job_future.cancel()  # only succeeds while still queued
+
+    def settle(self) -> None:
+        job = self.job_future
+        with self.lock:
+            callers = [c for c in self.callers if not c.done()]
+        for caller in callers:
+            try:
+                if job.cancelled():
+                    caller.cancel()
+                elif job.exception() is not None:
+                    caller.set_exception(job.exception())
+                else:
+                    caller.set_result(dict(job.result()))
+            except InvalidStateError:  # cancelled by its caller meanwhile
+                pass
+
+
 @dataclass
 class _Lane:
     """One lane's fair queue; its runner threads take jobs from it."""
@@ -255,6 +296,9 @@ class CheckerPool:
         self._cache: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._cache_size = cache_size
         self._cache_lock = threading.Lock()
+        # Questions being worked out now, by cache key: the same one asked again waits for it.
+        self._inflight: dict[str, _Shared] = {}
+        self.jobs_run = 0  # jobs a child has worked on (cache answers and shared waits not counted)
         self._lock = threading.Lock()
         self._seq = itertools.count()
         self._anonymous = itertools.count()
@@ -348,6 +392,7 @@ class CheckerPool:
         self._pid = os.getpid()
         self._lock = threading.Lock()
         self._cache_lock = threading.Lock()
+        self._inflight = {}
         self._lanes = {}
         self._spare_stock = deque()
         self._spare_wanted = threading.Event()
@@ -392,6 +437,8 @@ class CheckerPool:
     def _run_one(self, worker: _Worker, lane: _Lane, item: _Job) -> _Worker | None:
         """Run one job; returns the worker for the next one (a spare if this one was killed)."""
         started = time.perf_counter()
+        with self._lock:
+            self.jobs_run += 1
         if self.interrupt:
             # The child interrupts itself at the limit and stays warm; the parent kills it only
             # if that doesn't land (a long call in C).
@@ -450,6 +497,12 @@ class CheckerPool:
                     self._cache.move_to_end(key)
                     future.set_result(dict(self._cache[key]))
                     return future
+                shared = self._inflight.get(key)
+                if shared is not None:
+                    # The same question is being worked out now (a class asking the same problem at
+                    # once): one child does it and every caller gets a copy of the answer.
+                    shared.follow(future)
+                    return future
         target = self._lane(lane)
         # Callers that name no owner (internal checks) each count as their own owner.
         item = _Job(
@@ -459,32 +512,25 @@ class CheckerPool:
             future=Future(),
             seq=next(self._seq),
         )
+        shared = _Shared(item.future)
+        shared.follow(future)
+        if use_cache:
+            with self._cache_lock:
+                self._inflight[key] = shared
 
         def done(inner: Future) -> None:
-            if inner.cancelled():
-                future.cancel()
-                return
-            error = inner.exception()
-            if error is not None:
-                if not future.cancelled():
-                    future.set_exception(error)
-                return
-            result = inner.result()
-            # A timeout may be load, not the input: ask again next time rather than remember it.
-            if use_cache and result.get("status") != "timeout":
-                with self._cache_lock:
+            result = None if inner.cancelled() or inner.exception() is not None else inner.result()
+            with self._cache_lock:
+                if self._inflight.get(key) is shared:
+                    del self._inflight[key]
+                # A timeout may be load, not the input: ask again next time rather than remember it.
+                if use_cache and result is not None and result.get("status") != "timeout":
                     self._cache[key] = result
                     while len(self._cache) > self._cache_size:
                         self._cache.popitem(last=False)
-            if not future.cancelled():
-                future.set_result(dict(result))
-
-        def cancelled(outer: Future) -> None:
-            if outer.cancelled():
-                item.future.cancel()  # only succeeds while still queued
+            shared.settle()
 
         item.future.add_done_callback(done)
-        future.add_done_callback(cancelled)
         with target.cond:
             if target.closed:
                 raise PoolShutDown("the checker pool has been shut down")

@@ -217,3 +217,22 @@ def test_tutor_lane_is_separate_from_the_answers_lane() -> None:
 def test_the_shared_pool_reads_its_lanes_from_the_environment() -> None:
     checker = pool()
     assert checker.size >= 1 and checker.tutor_size >= 1 and checker.timeout > 0
+
+
+def test_the_same_question_asked_at_once_is_worked_out_once_and_a_caller_who_gives_up_stops_only_their_wait() -> (
+    None
+):
+    """A class asking the tutor the same problem at once sends the checker the same job many times
+    (issue 12, verification latency): one child works it out, every caller gets the answer; one
+    caller cancelling (a stopped reply) leaves the others' answer coming."""
+    checker = CheckerPool(size=1, timeout=1.0, tutor_size=1, spares=0)
+    try:
+        job = {"kind": "preview", "answer": slow_answer(99), "answer_type": None, "units": None}
+        futures = [checker.submit(job, owner=f"user:{n}", lane=TUTOR) for n in range(6)]
+        assert futures[0].cancel()
+        done, _ = wait(futures[1:], timeout=30)  # a bound on a loaded machine, not a timing
+        assert len(done) == 5
+        assert len({repr(f.result()) for f in futures[1:]}) == 1
+        assert checker.jobs_run == 1
+    finally:
+        checker.shutdown()

@@ -136,3 +136,22 @@ async def test_a_bare_guess_is_not_confirmed_without_the_model(personas: Persona
         frames = await frames_until_done(ws, message_id)
     assert len(fake_llm.requests) == 1
     assert "each line follows" not in visible_text(frames)
+
+
+async def test_a_wrong_step_on_the_final_answer_line_is_still_caught(
+    solutions_allowed: Personas, fake_llm: FakeLLM, settings
+) -> None:
+    """The steps before the final answer are checked while the model still writes it; a final line
+    that is a step of its own (`x = 4/3 = 2`) is checked with the rest, not waved through."""
+    settings.TUTOR_MAX_REGENERATIONS = 0
+    text = (
+        "1. **Subtract 3 from both sides:**\n   \\[\n   2x = 4\n   \\]\n\n"
+        "**Final answer:** \\(x = \\frac{4}{3} = \\boxed{2}\\)"
+    )
+    fake_llm.reply(solution_tokens(text))
+    async with socket_for(solutions_allowed.student) as ws:
+        message_id = await open_and_ask(ws, solutions_allowed.problem.pk)
+        frames = await frames_until_done(ws, message_id)
+    verification = next(f for f in frames if f["type"] == "verification")
+    assert verification["status"] == "unverified", verification
+    assert "4}{3}" in verification["steps"]["failed_latex"]

@@ -60,6 +60,11 @@ class FinalAnswerHoldback:
         return len(text)
 
     @property
+    def hold_from(self) -> int | None:
+        """Where the held-back final answer starts in `text` (None until it has started)."""
+        return self._hold_from
+
+    @property
     def held(self) -> str:
         return self._text[self._released :]
 

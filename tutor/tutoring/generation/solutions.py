@@ -5,6 +5,7 @@ A solution the answer-key audit already verified is served from the cache."""
 from __future__ import annotations
 
 import asyncio
+import re
 
 from inference.checker import StepReport, Verdict, acheck_model_output
 from inference.llm import CheckerFeedback, LLMError
@@ -66,35 +67,80 @@ async def reply_solution(reply: Reply) -> None:
             await reply.log.emit([events.reset(RETRY_REASON)])
         prefix = reply.shown if try_number == 1 else ""
         streamer = Streamer(reply.log, hold_final_answer=True, stream_content=True, shown=prefix)
-        attempt = await _model_attempt(
-            reply, streamer, try_number=try_number, feedback=feedback, prefix=prefix
-        )
-        if attempt is None:
-            return
-        if attempt.done_reason == "length":
-            await _finish_cut_off(reply, streamer, attempt, streamer.release_held())
-            return
-        await reply.log.emit([events.status("verifying", "Checking the answer...")])
-        verdict = await _verify(reply, attempt)
-        if verdict.equivalent:
+        early = EarlySteps(reply)
+        streamer.on_hold = early.start
+        try:
+            attempt = await _model_attempt(
+                reply, streamer, try_number=try_number, feedback=feedback, prefix=prefix
+            )
+            if attempt is None:
+                return
+            if attempt.done_reason == "length":
+                await _finish_cut_off(reply, streamer, attempt, streamer.release_held())
+                return
+            await reply.log.emit([events.status("verifying", "Checking the answer...")])
+            # The final answer and the steps are checked side by side; the steps were mostly
+            # checked already, while the model wrote the final answer (EarlySteps).
+            checked, report = await asyncio.gather(_verify(reply, attempt), early.report(attempt))
+        finally:
+            early.cancel()
+        verdict, steps = checked, report
+        if checked.equivalent:
             # A right answer reached through a wrong step is treated like a wrong answer.
-            steps = await working.solution_steps(reply, attempt)
-            if steps.ok:
+            if report.ok:
                 break
             feedback = CheckerFeedback(
-                previous_answer=verdict.interpreted_as, reason=steps.reason, failed_step=steps.reason
+                previous_answer=checked.interpreted_as, reason=report.reason, failed_step=report.reason
             )
             continue
-        if not reply.gold and verdict.status not in ("incorrect", "no_answer", "hedged"):
+        if not reply.gold and checked.status not in ("incorrect", "no_answer", "hedged"):
             # No key and nothing to substitute into: shown as unverified, not retried.
             break
         feedback = CheckerFeedback(
-            previous_answer=verdict.interpreted_as or "(no single final answer)",
-            reason=verdict.reason.rstrip("."),
+            previous_answer=checked.interpreted_as or "(no single final answer)",
+            reason=checked.reason.rstrip("."),
         )
     if attempt is None or verdict is None or streamer is None:
         raise RuntimeError("TUTOR_MAX_REGENERATIONS gave no try at all")
     await _show_verdict(reply, streamer, attempt, verdict, steps)
+
+
+# A relation or an implication in the held-back tail makes it a step of its own; without one
+# ("**Final answer:** $\\boxed{2}$") the tail adds no step to what was checked before it.
+_STEP_IN_TAIL = re.compile(
+    r"[=<>≤≥≠≈→⇒]|\\(?:le|ge|leq|geq|ne|neq|approx|equiv|to|implies|iff|Rightarrow|Leftrightarrow|sim)(?![A-Za-z])"
+)
+
+
+class EarlySteps:
+    """The steps of a worked solution, checked from the moment the final answer starts: the text
+    before it is complete then, and the check runs while the model writes the final answer. At the
+    end that report is used when the final answer adds no step of its own; otherwise (or when no
+    final answer was seen) the whole text is checked."""
+
+    def __init__(self, reply: Reply) -> None:
+        self.reply = reply
+        self.body = ""
+        self.task: asyncio.Task[StepReport] | None = None
+
+    def start(self, body: str) -> None:
+        if self.task is None and body.strip():
+            self.body = body
+            self.task = asyncio.ensure_future(working.steps_of(self.reply, body))
+
+    async def report(self, attempt: Attempt) -> StepReport:
+        task, self.task = self.task, None
+        if task is not None:
+            tail = attempt.content[len(self.body) :]
+            if attempt.content.startswith(self.body) and not _STEP_IN_TAIL.search(tail):
+                return await task
+            task.cancel()
+        return await working.solution_steps(self.reply, attempt)
+
+    def cancel(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            self.task = None
 
 
 async def _verify(reply: Reply, attempt: Attempt) -> Verdict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +46,9 @@ class Streamer:
         self.pending: list[tuple[str, str]] = []
         self.pending_tokens = 0
         self.last_flush = time.monotonic()
+        # Called once with the text before the final answer when the hold starts: the steps can
+        # be checked while the model is still writing the final answer (solutions.py).
+        self.on_hold: Callable[[str], None] | None = None
 
     async def add(self, kind: str, text: str) -> None:
         # Hints and feedback: neither the draft nor the model's reasoning is streamed. The
@@ -55,6 +59,10 @@ class Streamer:
         if kind == "content":
             if self.holdback is not None:
                 text = self.holdback.feed(text)
+                hold_from = self.holdback.hold_from
+                if hold_from is not None and self.on_hold is not None:
+                    on_hold, self.on_hold = self.on_hold, None
+                    on_hold(self.holdback.text[:hold_from])
             if not text:
                 return
         self.pending.append((kind, text))

@@ -23,7 +23,11 @@ WORKING_ALL_RIGHT = (
 
 async def solution_steps(reply: Any, attempt: Attempt) -> StepReport:
     """Every step of the model's solution; a step the checker can't read is counted, not failed."""
-    return await acheck_steps(problem=reply.problem.full_statement, text=attempt.content, owner=reply.owner)
+    return await steps_of(reply, attempt.content)
+
+
+async def steps_of(reply: Any, text: str) -> StepReport:
+    return await acheck_steps(problem=reply.problem.full_statement, text=text, owner=reply.owner)
 
 
 async def flag_broken_step(reply: Any, steps: StepReport, model_answer: str) -> None:
