@@ -152,3 +152,23 @@ def test_the_csv_has_the_class_and_the_students_answers_in_time_order(
     assert rows[0]["content"] == "Can I have a hint?" and rows[0]["student"] == personas.student.username
     times = [row["time"] for row in rows]
     assert times == sorted(times)
+
+
+def test_a_flags_record_is_read_only_and_its_review_note_is_not(
+    conversation: TutoringSession, admin_client: Client
+) -> None:
+    flag = Flag.objects.get()
+    html = admin_client.get(f"/admin/tutoring/flag/{flag.pk}/change/").content.decode()
+    assert 'name="teacher_note"' in html and 'name="_save"' in html
+    for field in ("kind", "detail", "problem", "session", "message"):
+        assert f'name="{field}"' not in html, field
+    admin_client.post(
+        f"/admin/tutoring/flag/{flag.pk}/change/",
+        {"teacher_note": "Looked at it.", "kind": Flag.Kind.HINT_LEAK, "detail": "changed"},
+    )
+    flag.refresh_from_db()
+    assert (flag.teacher_note, flag.kind, flag.detail) == (
+        "Looked at it.",
+        Flag.Kind.STUDENT_REPORT,
+        "wrong!",
+    )
