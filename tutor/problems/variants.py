@@ -315,3 +315,100 @@ def moodle_question(problem: Problem) -> list[str]:
     out.extend(calculated.dataset_xml(template, samples["variants"]))
     out.append("  </question>")
     return out
+
+
+# --- the answer-key audit of a randomised problem -----------------------------------------------
+
+AUDIT_VARIANTS = 5
+
+
+def _sample_copy(problem: Problem, made: dict[str, Any], stem_statement: str | None = None) -> Problem:
+    """A problem as one sample variant reads: a read-only copy, with no template left."""
+    copy_ = copy.copy(problem)
+    copy_._state = copy.copy(problem._state)
+    copy_._state.fields_cache = dict(problem._state.fields_cache)
+    copy_.statement, copy_.answer = made["statement"], made["answer"]
+    copy_.hints, copy_.solution = list(made["hints"]), made["solution"]
+    copy_.choices = list(made["choices"]) if problem.choices else []
+    copy_.template = {}
+    copy_.save = _read_only  # type: ignore[method-assign]
+    if problem.parent_id is not None:
+        stem = copy.copy(problem.parent)
+        stem.template = {}
+        if stem_statement is not None:
+            stem.statement = stem_statement
+        copy_._state.fields_cache["parent"] = stem
+    return copy_
+
+
+def _flag_ids(problem: Problem) -> list[int]:
+    from tutor.tutoring.models import Flag
+
+    return list(Flag.objects.filter(problem=problem).values_list("pk", flat=True))
+
+
+def _label_flags(problem: Problem, before: list[int], label: str) -> None:
+    """The flags one variant's audit raised say which variant it was."""
+    from tutor.tutoring.models import Flag
+
+    for flag in Flag.objects.filter(problem=problem).exclude(pk__in=before):
+        Flag.objects.filter(pk=flag.pk).update(detail=f"In {label}: {flag.detail}")
+
+
+async def audit_variants(problem: Problem, audit_one: Any) -> Any:
+    """Audit a randomised problem on AUDIT_VARIANTS sample variants (each as the fixed problem it
+    is for a student) and sum up which failed. `audit_one` is the audit of one fixed problem
+    (tutor.tutoring.audit.audit_problem); its flags get the variant's values in front."""
+    from asgiref.sync import sync_to_async
+
+    from tutor.tutoring.audit import ProblemAudit
+    from tutor.tutoring.models import AuditOutcome, CachedSolution, Flag
+
+    outcome = AuditOutcome.Outcome
+    result = await sync_to_async(_compute)(problem, list(range(AUDIT_VARIANTS)))
+    stems: list[str | None] = [None] * AUDIT_VARIANTS
+    if result["ok"] and problem.parent_id is not None and problem.parent.template:
+        # A part's stem is read with it: the same seeds give the stem the same numbers.
+        stem = await sync_to_async(_compute)(problem.parent, list(range(AUDIT_VARIANTS)))
+        if stem["ok"]:
+            stems = [v["statement"] for v in stem["variants"]]
+    if not result["ok"]:
+        detail = f"The template can't be worked out: {result['message']}"
+        await sync_to_async(Flag.objects.create)(
+            kind=Flag.Kind.KEY_UNPARSEABLE, problem=problem, detail=detail
+        )
+        return ProblemAudit(outcome.UNREADABLE, detail)
+    failed: list[str] = []
+    unreadable: list[str] = []
+    agreed = 0
+    answers = []
+    for number, made in enumerate(result["variants"], start=1):
+        label = f"variant {number} ({', '.join(f'{k} = {v}' for k, v in made['values'].items())})"
+        before = await sync_to_async(_flag_ids)(problem)
+        one = await audit_one(_sample_copy(problem, made, stems[number - 1]))
+        await sync_to_async(_label_flags)(problem, before, label)
+        answers.append(one.model_answer)
+        if one.outcome == outcome.AGREES:
+            agreed += 1
+        elif one.outcome == outcome.DISAGREES:
+            failed.append(label)
+        elif one.outcome == outcome.UNREADABLE:
+            unreadable.append(label)
+    # A verified solution is for one variant's numbers: two students' keys can match with different
+    # numbers (the same determinant), so none is kept for students.
+    await sync_to_async(lambda: CachedSolution.objects.filter(problem=problem).delete())()
+    total = len(result["variants"])
+    if unreadable:
+        return ProblemAudit(outcome.UNREADABLE, f"The key couldn't be read in {', '.join(unreadable)}.")
+    if failed:
+        return ProblemAudit(
+            outcome.DISAGREES,
+            f"{len(failed)} of {total} sample variants disagree with their key: {'; '.join(failed)}.",
+            next((a for a in answers if a), ""),
+        )
+    if agreed == total:
+        return ProblemAudit(outcome.AGREES, f"All {total} sample variants agree with their keys.")
+    return ProblemAudit(
+        outcome.INCONCLUSIVE,
+        f"{agreed} of {total} sample variants agree; the tutor's other answers settle nothing.",
+    )

@@ -207,6 +207,10 @@ class ProblemAudit:
 
 async def audit_problem(problem: Problem) -> ProblemAudit:
     """Audit one problem: agrees, disagrees (flagged), unreadable key (flagged) or inconclusive."""
+    if problem.template or (problem.parent_id is not None and problem.parent.template):
+        from tutor.problems.variants import audit_variants  # randomised: a sample of its variants
+
+        return await audit_variants(problem, audit_problem)
     outcome = AuditOutcome.Outcome
     model_name = problem.problem_set.model_name
     key = problem.answer.strip()
