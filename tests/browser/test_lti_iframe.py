@@ -99,14 +99,21 @@ def test_inside_the_lms_frame_a_student_answers_and_the_lms_gets_the_score(lms, 
     try:
         page = context.new_page()
         page.set_default_timeout(15000)
-        # The teacher opens it once: the course becomes their class.
-        page.goto(lms.course_page(sub="t-100", link_id="link-1"))
+        # The teacher adds an activity (deep linking): the course becomes their class, they pick
+        # their set in the frame, and the signed item goes back to the LMS (our page's CSP must
+        # let that form post to the LMS).
+        page.goto(lms.course_page(sub="t-100", deep_link=True))
         frame = page.frame_locator("#tool")
-        expect(frame.get_by_role("heading", name="Forces")).to_be_visible()
-        screenshot(page, "lti-iframe-teacher")
+        expect(frame.get_by_role("heading", name="Add an activity")).to_be_visible()
+        frame.get_by_label("Forces (the whole set)").check()
+        screenshot(page, "lti-iframe-teacher-picks")
+        frame.get_by_role("button", name="Add to the course").click()
+        expect(frame.locator("#added")).to_have_text("Added to the course: Forces")
+        new_link = next(link_id for link_id in lms.links if link_id != "link-1")
+        assert lms.lineitems[lms.links[new_link].lineitem].score_maximum == 2
         context.clear_cookies()
 
-        page.goto(lms.course_page(sub="s-200", link_id="link-1"))
+        page.goto(lms.course_page(sub="s-200", link_id=new_link))
         expect(frame.get_by_role("heading", name="Forces")).to_be_visible()
         expect(frame.locator("#open-new-window")).to_be_visible()
         frame.get_by_role("link", name="Solve for x").first.click()
@@ -116,9 +123,9 @@ def test_inside_the_lms_frame_a_student_answers_and_the_lms_gets_the_score(lms, 
         screenshot(page, "lti-iframe-student-answered")
 
         deadline = time.monotonic() + 10
-        while not lms.lineitems["li-1"].scores and time.monotonic() < deadline:
+        while not lms.lineitems[lms.links[new_link].lineitem].scores and time.monotonic() < deadline:
             time.sleep(0.1)
-        score = lms.lineitems["li-1"].scores[-1]
+        score = lms.lineitems[lms.links[new_link].lineitem].scores[-1]
         assert score["userId"] == "s-200"
         assert (score["scoreGiven"], score["scoreMaximum"]) == (1, 2)
 

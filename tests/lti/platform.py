@@ -349,6 +349,14 @@ class LtiPlatform:
             added.append(link.title)
         return f"<!doctype html><title>Added</title><p id='added'>Added to the course: {html.escape(', '.join(added))}</p>"
 
+    def lineitem_json(self, line: LineItem) -> dict:
+        return {
+            "id": f"{self.url}/lineitems/{line.id}",
+            "label": line.label,
+            "scoreMaximum": line.score_maximum,
+            "resourceLinkId": line.resource_link_id,
+        }
+
     def _memberships(self, page: int) -> tuple[dict, str | None]:
         members = [
             {
@@ -423,6 +431,29 @@ class LtiPlatform:
                                 raise Refused(400, f"score without {name}")
                         line.scores.append(score)
                         return self._send(204, "")
+                    if re.fullmatch(r"/contexts/[\w-]+/lineitems", path):
+                        # AGS 3.2: the line items container; a tool may list them and add one.
+                        platform._bearer(self.headers, LINEITEM_SCOPE)
+                        if method == "GET":
+                            items = [platform.lineitem_json(line) for line in platform.lineitems.values()]
+                            return self._send(
+                                200, json.dumps(items), "application/vnd.ims.lis.v2.lineitemcontainer+json"
+                            )
+                        if self.headers.get("Content-Type") != "application/vnd.ims.lis.v2.lineitem+json":
+                            raise Refused(415, "line items are application/vnd.ims.lis.v2.lineitem+json")
+                        body = json.loads(raw)
+                        line = LineItem(
+                            id="li-" + uuid.uuid4().hex[:8],
+                            label=body["label"],
+                            score_maximum=float(body["scoreMaximum"]),
+                            resource_link_id=body.get("resourceLinkId"),
+                        )
+                        platform.lineitems[line.id] = line
+                        return self._send(
+                            201,
+                            json.dumps(platform.lineitem_json(line)),
+                            "application/vnd.ims.lis.v2.lineitem+json",
+                        )
                     if method == "GET" and re.fullmatch(r"/contexts/[\w-]+/memberships", path):
                         platform._bearer(self.headers, NRPS_SCOPE)
                         body, nxt = platform._memberships(int(query.get("page", "0")))

@@ -284,3 +284,22 @@ def test_the_lms_may_frame_every_page_and_nobody_else(lms, live_server):
     policy = page.headers["Content-Security-Policy"]
     assert f"frame-ancestors 'self' {lms.url}" in policy
     assert "X-Frame-Options" not in page.headers
+
+
+def test_an_activity_added_by_hand_gets_a_grade_column_made_for_it(lms, live_server):
+    """Without deep linking (the admin typed the custom parameter), the launch carries no line
+    item: the first score finds or makes the column for the resource link, then posts to it."""
+    _, problem_set, _ = _course_with_a_set(lms, live_server)
+    lms.links["by-hand"] = ResourceLink(
+        id="by-hand",
+        title="Forces homework",
+        url=live_server.url + "/lti/launch/",
+        custom={"phi_problem_set": str(problem_set.pk)},
+    )
+    student = Person(lms, "s-200")
+    assert student.launch(link_id="by-hand").status_code == 200
+    assert _answer(student, live_server, problem_set.problems.order_by("position").first().pk, "2")["correct"]
+    made = [line for line in lms.lineitems.values() if line.resource_link_id == "by-hand"]
+    assert len(made) == 1
+    assert made[0].label == "Forces homework" and made[0].score_maximum == 3
+    assert [s["scoreGiven"] for s in made[0].scores] == [1]

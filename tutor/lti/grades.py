@@ -13,13 +13,16 @@ from __future__ import annotations
 import json
 import logging
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from pylti1p3.exception import LtiServiceException
+from pylti1p3.assignments_grades import AssignmentsGradesService
+from pylti1p3.exception import LtiException, LtiServiceException
+from pylti1p3.lineitem import LineItem
 from pylti1p3.service_connector import ServiceConnector
 
 from tutor.classroom.models import Enrollment, User
@@ -33,6 +36,7 @@ from .models import LtiResourceLink, LtiUser, ScoreSend
 logger = logging.getLogger(__name__)
 
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+LINEITEM_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
 # After this many failed tries (about two days with the back-off below) a row stops retrying on
 # its own and says so; the teacher's "send again" starts it over.
 MAX_TRIES = 16
@@ -130,19 +134,44 @@ class SendFailed(Exception):
         self.permanent = permanent
 
 
-def _post_score(*, row: ScoreSend, payload: dict) -> None:
-    link = row.link
-    if not link.lineitem_url:
+def _lineitem_for(*, link: LtiResourceLink, connector: ServiceConnector, maximum: float) -> str:
+    """The activity's grade column. An activity made by deep linking comes with one; for one the
+    teacher added by hand, we find the column tagged with its resource link, or make it."""
+    if link.lineitem_url:
+        return link.lineitem_url
+    lineitems = link.context.lineitems_url
+    if not lineitems:
         raise SendFailed(
-            "The LMS gave no grade column for this activity (no AGS line item in its launches). "
-            "Turn on grade sync for the tool in the LMS and open the activity again.",
+            "The LMS gave no grade column for this activity (grade sync is off for this tool). "
+            "Turn on grade sync (Assignment and Grade Services) for the tool in the LMS and open the activity again.",
             permanent=False,
         )
+    service: Any = {"scope": [LINEITEM_SCOPE, SCORE_SCOPE], "lineitems": lineitems}
+    ags = AssignmentsGradesService(connector, service)
+    wanted = (
+        LineItem()
+        .set_resource_link_id(link.resource_link_id)
+        .set_label((link.title or "Phi Tutor")[:255])
+        .set_score_maximum(maximum)
+        .set_tag("phi-tutor")
+    )
+    found = ags.find_or_create_lineitem(wanted, find_by="resource_link_id")
+    url = found.get_id()
+    if not url:
+        raise SendFailed("The LMS made a grade column without an address.", permanent=False)
+    LtiResourceLink.objects.filter(pk=link.pk).update(lineitem_url=url[:500])
+    link.lineitem_url = url[:500]
+    return link.lineitem_url
+
+
+def _post_score(*, row: ScoreSend, payload: dict) -> None:
+    link = row.link
     connector = ServiceConnector(registration_for(link.context.platform), requests_session=http_session())
     try:
+        lineitem_url = _lineitem_for(link=link, connector=connector, maximum=payload["scoreMaximum"])
         connector.make_service_request(
             [SCORE_SCOPE],
-            scores_url(link.lineitem_url),
+            scores_url(lineitem_url),
             is_post=True,
             data=json.dumps(payload),
             content_type="application/vnd.ims.lis.v1.score+json",
@@ -151,10 +180,13 @@ def _post_score(*, row: ScoreSend, payload: dict) -> None:
         # A refusal of the score itself won't change by retrying; one from the token endpoint
         # (a key or registration the admin is fixing) may.
         permanent = (
-            e.response.url.startswith(scores_url(link.lineitem_url))
+            bool(link.lineitem_url)
+            and e.response.url.startswith(scores_url(link.lineitem_url))
             and e.response.status_code in PERMANENT_STATUSES
         )
         raise SendFailed(f"The LMS refused the score: {str(e)[:500]}", permanent=permanent) from e
+    except LtiException as e:
+        raise SendFailed(f"The LMS's grade service can't take it: {str(e)[:500]}", permanent=False) from e
     except (requests.RequestException, ValueError, KeyError) as e:
         raise SendFailed(f"Couldn't reach the LMS: {type(e).__name__}: {e}", permanent=False) from e
 
