@@ -574,7 +574,7 @@
         var active = m.status === "queued" || m.status === "streaming" || m.status === "verifying";
         state.done = !active;
         if (m.verification === "verified" || m.verification === "verified_by_substitution" || m.verification === "unverified") {
-          showBadge(state, m.verification, m.verification === "unverified" ? "The checker could not confirm this answer." : "Checked by a computer algebra system.", m.final_answer);
+          showBadge(state, m.verification, m.verification_reason || (m.verification === "unverified" ? "The checker could not confirm this answer." : "Checked by a computer algebra system."), m.final_answer, m.steps);
         }
         if (m.status === "error") state.status.textContent = "This answer stopped with an error.";
         if (m.status === "stopped") state.status.textContent = "Stopped.";

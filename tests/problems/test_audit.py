@@ -74,3 +74,38 @@ async def test_audit_flags_a_wrong_key_and_caches_a_verified_solution(
         frames = await frames_until_done(ws, accepted["message_id"])
     assert next(f for f in frames if f["type"] == "verification")["status"] == "verified"
     assert len(fake_llm.requests) == 3, "the cached solution was served without asking the model"
+
+
+async def test_a_cached_solution_with_a_broken_step_is_not_served(
+    solutions_allowed: Personas, fake_llm: FakeLLM
+) -> None:
+    """The audit checks the final answer; the steps are checked when a student is served the cached
+    solution, like a fresh one's (issue 12): a broken step means the model writes a new one."""
+    personas = solutions_allowed
+    broken = "Subtract 3: $2x = 5$, so $x = 2$.\n\n**Final answer:** $\\boxed{2}$"
+    right = "Subtract 3: $2x = 4$, so $x = 2$.\n\n**Final answer:** $\\boxed{2}$"
+    await sync_to_async(CachedSolution.objects.create)(
+        problem=personas.problem,
+        model_name=personas.problem_set.model_name,
+        content=broken,
+        final_answer="2",
+        verification="verified",
+        answer_key=personas.problem.answer,
+    )
+    fake_llm.reply(solution_tokens(right))
+    async with socket_for(personas.student) as ws:
+        await ws.send_json_to({"type": "open", "problem_id": personas.problem.pk})
+        await ws.receive_json_from()
+        await ws.send_json_to({"type": "ask", "mode": "solution", "request_id": str(uuid.uuid4())})
+        accepted = await ws.receive_json_from()
+        frames = await frames_until_done(ws, accepted["message_id"])
+        # Reloading the page: the transcript says how many steps were checked, as the live frame did.
+        await ws.send_json_to({"type": "open", "problem_id": personas.problem.pk})
+        session = await ws.receive_json_from()
+    verification = next(f for f in frames if f["type"] == "verification")
+    assert verification["status"] == "verified"
+    assert "2x = 5" not in "".join(f.get("text", "") for f in frames)
+    assert len(fake_llm.requests) == 1, "the model wrote a fresh solution"
+    reply = next(m for m in session["messages"] if m["message_id"] == accepted["message_id"])
+    assert reply["steps"] == verification["steps"] and reply["steps"]["checked"] >= 1
+    assert reply["verification_reason"] == verification["reason"]

@@ -19,7 +19,7 @@ from tutor.limits.services import Limit, throttle_hit
 from tutor.problems.models import Problem
 
 from . import events
-from .models import JOB_STATUSES, Message, TutoringSession
+from .models import JOB_STATUSES, Message, MessageChunk, TutoringSession
 
 MAX_QUESTION_CHARS = 4000
 # A reply still being written: the statuses in which a job holds it (checking happens while streaming).
@@ -303,6 +303,15 @@ def user_sockets_close(*, user_id: int) -> None:
 def transcript(*, session: TutoringSession) -> list[dict[str, Any]]:
     """What a page shows on (re)load: every message, with the text so far for a running reply."""
     out = []
+    # The checker's last word on each reply (its reason and, for a worked solution, the steps it
+    # checked and the first that failed), as the live `verification` frame said it.
+    checked: dict[int, dict[str, Any]] = {}
+    for message_id, data in (
+        MessageChunk.objects.filter(message__session=session, kind="verification")
+        .order_by("seq")
+        .values_list("message_id", "data")
+    ):
+        checked[message_id] = data or {}
     for message in session.messages.order_by("created_at", "id"):
         content, thinking, last_seq = message.content, message.thinking, message.next_seq - 1
         if message.role == Message.Role.TUTOR and message.status in ACTIVE_STATUSES:
@@ -321,6 +330,8 @@ def transcript(*, session: TutoringSession) -> list[dict[str, Any]]:
                 "thinking": thinking,
                 "verification": message.verification,
                 "final_answer": message.final_answer,
+                "verification_reason": checked.get(message.pk, {}).get("reason", ""),
+                "steps": checked.get(message.pk, {}).get("steps"),
                 "hint_number": message.hint_number,
                 "last_seq": last_seq,
             }

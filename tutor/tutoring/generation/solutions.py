@@ -227,6 +227,11 @@ async def reply_cached(reply: Reply) -> bool:
     cached = await _cached_solution(reply.problem.pk, reply.config.model, reply.problem.answer)
     if cached is None:
         return False
+    # The audit verified its final answer; its steps are checked like a fresh solution's, and a
+    # cached solution with a broken step is not served (the model writes a new one).
+    steps = await working.steps_of(reply, cached.content)
+    if not steps.ok:
+        return False
     step = 400
     await reply.log.emit(
         [
@@ -238,6 +243,7 @@ async def reply_cached(reply: Reply) -> bool:
                 reason=VERIFIED_REASONS.get(
                     cached.verification, VERIFIED_REASONS[Message.Verification.VERIFIED]
                 ),
+                steps=steps.frame(),
             ),
             events.done("complete", usage={"cached": True}),
         ]
