@@ -263,6 +263,65 @@ async def stream_once(url: str, cookie: str, problem_id: int, results: dict[str,
                 return
 
 
+async def hint_once(url: str, cookie: str, problem_id: int, results: dict[str, list]) -> None:
+    """One hint: when its first sentence arrives after the ask, and how long after the model wrote
+    the sentence's last word (the stamp at its end): the leak check's cost to the student."""
+    import websockets
+
+    ws_url = url.replace("http://", "ws://") + "/ws/tutor/"
+    async with websockets.connect(ws_url, origin=url, additional_headers={"Cookie": cookie}) as ws:
+        await ws.send(json.dumps({"type": "open", "problem_id": problem_id}))
+        json.loads(await ws.recv())
+        started = time.time()
+        await ws.send(json.dumps({"type": "ask", "mode": "hint", "request_id": str(uuid.uuid4())}))
+        deltas = 0
+        while True:
+            try:
+                frame = json.loads(await asyncio.wait_for(ws.recv(), 30))
+            except TimeoutError:
+                results["errors"].append("no hint frame for 30 s")
+                return
+            now = time.time()
+            if frame["type"] == "delta":
+                deltas += 1
+                stamps = STAMP.findall(frame["text"])
+                if deltas == 1 and stamps:
+                    results["first"].append(now - started)
+                    results["gate"].append((now - float(stamps[-1])) * 1000)
+            elif frame["type"] == "done":
+                results["deltas"].append(deltas)
+                if frame.get("status") != "complete":
+                    results["errors"].append(frame.get("status"))
+                return
+
+
+def phase_hints(env: dict[str, str], args: argparse.Namespace, seed: dict) -> None:
+    servers = Servers(env, args, rate=args.rate, tokens=args.tokens)
+    try:
+
+        async def run() -> dict[str, list]:
+            results: dict[str, list] = {"first": [], "gate": [], "deltas": [], "errors": []}
+            await asyncio.gather(
+                *[
+                    hint_once(servers.url, seed["cookies"][n], seed["problem_id"], results)
+                    for n in range(args.hints)
+                ]
+            )
+            return results
+
+        results = asyncio.run(run())
+        first, gate = results["first"] or [float("nan")], results["gate"] or [float("nan")]
+        print(
+            f"hint phase: {args.hints} students ask for a hint at once, {args.rate:.0f} tok/s, sentences of 14 tokens\n"
+            f"  first sentence shown {statistics.median(first):.2f} s after asking (p95 {percentile(first, 0.95):.2f} s); "
+            f"{statistics.median(gate):.0f} ms after the model wrote its last word (p95 {percentile(gate, 0.95):.0f} ms)\n"
+            f"  deltas per hint (median) {statistics.median(results['deltas'] or [0]):.0f}; errors {len(results['errors'])} {results['errors'][:3]}",
+            flush=True,
+        )
+    finally:
+        servers.stop()
+
+
 async def direct_once(host: str) -> tuple[int, float]:
     import httpx
     import ollama
@@ -402,7 +461,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--phase", choices=["all", "ratio", "load"], default="all")
+    parser.add_argument("--phase", choices=["all", "ratio", "load", "hints"], default="all")
     parser.add_argument("--server", choices=["uvicorn", "daphne"], default="uvicorn")
     parser.add_argument(
         "--server-args", default="", help='extra options for the server, e.g. "--ws-per-message-deflate true"'
@@ -416,6 +475,9 @@ def main() -> None:
     parser.add_argument("--worker-concurrency", type=int, default=50)
     parser.add_argument("--streams", type=int, default=50)
     parser.add_argument("--idle", type=int, default=0)
+    parser.add_argument(
+        "--hints", type=int, default=20, help="students asking for a hint at once (phase hints)"
+    )
     parser.add_argument("--rate", type=float, default=30.0)
     parser.add_argument("--tokens", type=int, default=300)
     parser.add_argument("--ratio-rate", type=float, default=100.0)
@@ -433,6 +495,8 @@ def main() -> None:
         phase_ratio(env, args, seed)
     if args.phase == "load":
         phase_load(env, args, seed)
+    if args.phase in ("all", "hints"):
+        phase_hints(env, args, seed)
     elif args.phase == "all":
         # Issue #4's figure: 50 streams in one server process, generation in it too.
         phase_load(env, argparse.Namespace(**{**vars(args), "idle": 0, "generation": "inprocess"}), seed)

@@ -818,6 +818,25 @@ def bench(tokens: int) -> Responder:
     """`tokens` time-stamped chunks ending in a box (answer 7), for throughput and latency benchmarks."""
 
     def respond(request: ChatRequest) -> Reply:
+        asked = str(request.messages[-1].get("content", "")) if request.messages else ""
+        if asked.startswith("Please give me a hint"):
+            # A hint: sentences of a dozen words, each ending in a stamp (when its last word was written).
+            words = [
+                "Look",
+                " at",
+                " what",
+                " the",
+                " problem",
+                " gives",
+                " you",
+                " and",
+                " what",
+                " it",
+                " asks",
+                " for",
+            ]
+            sentences = [[*words, " ", STAMP, ".", " "] for _ in range(4)]
+            return Reply(tokens=[token for sentence in sentences for token in sentence])
         return Reply(tokens=[STAMP] * max(tokens - 4, 0) + ["\n\n**Final answer:**", " $\\boxed{", "7", "}$"])
 
     return respond
