@@ -770,6 +770,10 @@ DEMO_FEEDBACK = (
     "You set the problem up well, and your first step is right. Look again at your next step: "
     "did you do the same thing to both sides? What happens if you check your result by substituting it back?"
 )
+DEMO_QUESTION = (
+    "Good question. Whatever you do to one side of an equation, do to the other side too: that keeps "
+    "both sides equal, so the equation stays true. Which operation would leave the unknown on its own?"
+)
 DEMO_THINKING = (
     "The student wants a worked solution. Identify the type of problem, recall the method, "
     "work it step by step, then check the result by substituting back."
@@ -781,6 +785,8 @@ def _demo_mode(system: str) -> str:
         return "hint"
     if "feedback on the student's attempt" in system:
         return "feedback"
+    if "answer the student's question" in system:
+        return "question"
     return "solution"
 
 
@@ -797,6 +803,8 @@ def phi4_demo(request: ChatRequest) -> Reply:
         text = problem.hint if problem else DemoProblem("").hint
     elif mode == "feedback":
         text = DEMO_FEEDBACK
+    elif mode == "question":
+        text = DEMO_QUESTION
     else:
         text = problem.solution if problem else DEMO_FALLBACK
     if request.model.startswith("phi4-reasoning"):

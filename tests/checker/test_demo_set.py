@@ -32,3 +32,18 @@ def test_demo_solution_verifies_against_the_demo_key(problem: dict) -> None:
         options=problem.get("checker_options"),
     )
     assert verdict.equivalent, verdict
+
+
+def test_a_follow_up_question_in_the_demo_is_answered_as_a_question_not_with_a_solution() -> None:
+    from inference.llm.prompts import SYSTEM_PROMPTS
+
+    problem = next(p for p in DEMO_SET["problems"] if not p.get("template"))
+    messages = [
+        {"role": "system", "content": SYSTEM_PROMPTS["question"]},
+        {"role": "user", "content": f"The problem:\n<problem>\n{problem['statement']}\n</problem>"},
+        {"role": "user", "content": "I have a question.\n\nWhy do we do the same to both sides?"},
+    ]
+    reply = phi4_demo(ChatRequest(path="/api/chat", model="phi4", messages=messages, options={}, body={}))
+    text = "".join(reply.tokens)
+    assert "boxed" not in text and "Final answer" not in text
+    assert "both sides" in text
