@@ -75,3 +75,13 @@ def test_the_upload_page_hands_the_latex_to_the_renderer(personas: Personas) -> 
     html = response.content.decode()
     assert 'class="rendered-latex" data-latex="\\sqrt{2}"' in html
     assert "js/read-as.js" in html
+
+
+def test_a_text_key_is_shown_as_written_not_as_maths(personas: Personas) -> None:
+    csv = HEADER + "q1,Colour,What colour is the sky?,Blue,text,,\n"
+    response = client_for(personas.teacher).post(
+        reverse("problem_set_upload"),
+        {"file": SimpleUploadedFile("sky.csv", csv.encode()), "dry_run": "on"},
+    )
+    row = response.content.decode().split('id="read-as"')[1].split("</tr>")[1]
+    assert "<td>Blue</td>" in row and "data-latex" not in row, "KaTeX would set Blue as B·l·u·e in italics"
