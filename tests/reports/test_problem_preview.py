@@ -68,3 +68,43 @@ def test_only_the_sets_owner_can_preview(personas: Personas) -> None:
     url = reverse("problem_teacher_view", args=[personas.problem.pk])
     assert client_for(personas.other_teacher).get(url).status_code == 404
     assert client_for(personas.student).get(url).status_code == 403
+
+
+def test_a_multi_part_problem_shows_each_part_and_checks_it_on_its_own(personas: Personas) -> None:
+    stem = factories.make_problem(
+        problem_set=personas.problem_set,
+        key="ball",
+        title="A ball",
+        statement="Thrown up at 20 m/s.",
+        answer="",
+        position=30,
+    )
+    factories.make_problem(
+        problem_set=personas.problem_set,
+        key="ball-a",
+        parent=stem,
+        statement="How high?",
+        answer="20.4",
+        answer_type="quantity",
+        units="m",
+        position=31,
+    )
+    part_b = factories.make_problem(
+        problem_set=personas.problem_set,
+        key="ball-b",
+        parent=stem,
+        statement="How long?",
+        answer="4.08",
+        answer_type="quantity",
+        units="s",
+        position=32,
+    )
+    teacher = client_for(personas.teacher)
+    url = reverse("problem_teacher_view", args=[stem.pk])
+    html = teacher.get(url).content.decode()
+    assert "Thrown up at 20 m/s." in html and "How high?" in html and "How long?" in html
+    assert "Type your answer with units (m)" in html and "Type your answer with units (s)" in html
+    checked = teacher.post(url, {"part": part_b.pk, "answer": "4.08 s"}).content.decode()
+    result = checked.split('id="preview-result"')[1].split("</p>")[0]
+    assert "Correct" in result
+    assert checked.index('id="preview-result"') > checked.index("How long?"), "the result is under part b"

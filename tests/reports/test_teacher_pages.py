@@ -262,3 +262,44 @@ def test_admin_lists_sessions_with_filters_search_and_csv_export(activity: Perso
     assert "Another hint?" in export.content.decode()
     for model in ("message", "attempt", "verification", "flag"):
         assert client.get(f"/admin/tutoring/{model}/").status_code == 200
+
+
+def test_a_multi_part_problem_is_solved_when_every_part_is(personas: Personas) -> None:
+    from tests import factories
+
+    stem = factories.make_problem(
+        problem_set=personas.problem_set,
+        key="ball",
+        title="A ball thrown up",
+        statement="At 20 m/s.",
+        answer="",
+        position=30,
+    )
+    part_a = factories.make_problem(
+        problem_set=personas.problem_set, key="ball-a", parent=stem, answer="2", position=31
+    )
+    part_b = factories.make_problem(
+        problem_set=personas.problem_set, key="ball-b", parent=stem, answer="2", position=32
+    )
+    attempt_submit(student=personas.student, problem=part_a, answer="2")
+    attempt_submit(student=personas.student, problem=part_b, answer="2")
+    attempt_submit(student=personas.classmate, problem=part_a, answer="2")
+    teacher = client_for(personas.teacher)
+    html = teacher.get(reverse("class_dashboard", args=[personas.classroom.pk])).content.decode()
+    grid = html.split('id="progress-grid"')[1].split("</table>")[0]
+
+    def cell(student) -> str:
+        row = grid.split(f'data-student="{student.pk}"')[1].split("</tr>")[0]
+        return row.split(f'data-cell="{stem.pk}">')[1].split("</td>")[0]
+
+    assert cell(personas.student).endswith("Solved")
+    assert cell(personas.classmate).endswith("Tried 1×, not solved")
+    rows = list(
+        csv.DictReader(
+            io.StringIO(teacher.get(reverse("grades_csv", args=[personas.classroom.pk])).content.decode())
+        )
+    )
+    by_name = {row["username"]: row for row in rows}
+    assert by_name["ada"]["4. A ball thrown up"] == "1"
+    assert by_name["ben"]["4. A ball thrown up"] == "0.5", "one part of two"
+    assert by_name["ben"]["score"] == "0.5"
