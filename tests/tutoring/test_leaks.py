@@ -371,7 +371,23 @@ async def test_a_several_answer_choice_key_is_caught_when_a_hint_names_its_right
     key = Key("Mercury\nVenus", "Which planets are closer to the Sun than the Earth?", "choice")
     problem = key.problem()
     assert (await check_text(text="The answer is Mercury and Venus.", problem=problem)).leaked
-    assert (await check_text(text="Think about it: the answer is Venus, and one more.", problem=problem)).leaked
+    assert (
+        await check_text(text="Think about it: the answer is Venus, and one more.", problem=problem)
+    ).leaked
     assert not (
         await check_text(text="Which planets have orbits inside the Earth's orbit?", problem=problem)
     ).leaked
+
+
+def test_a_numbered_list_in_a_hint_is_split_at_its_items_not_after_each_number() -> None:
+    # phi4 often numbers its steps; "1." opening a line is a list number, so each item is one
+    # sentence (gated and streamed whole) rather than "1." alone and the item's text after it.
+    text = "Let's go step by step.\n1. Subtract 3 from both sides.\n2. Divide both sides by 2.\nWhat is left?"
+    buffer = SentenceBuffer()
+    sentences = [s for i in range(0, len(text), 4) for s in buffer.feed(text[i : i + 4])] + [buffer.flush()]
+    assert sentences == [
+        "Let's go step by step.",
+        "\n1. Subtract 3 from both sides.",
+        "\n2. Divide both sides by 2.",
+        "\nWhat is left?",
+    ]

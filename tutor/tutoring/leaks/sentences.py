@@ -7,6 +7,7 @@ import re
 
 from .text import MAX_SENTENCE_CHARS, math_segments
 
+_LIST_NUMBER = re.compile(r"\s*\d{1,3}")
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "approx.", "Eq.", "eq.", "Fig.", "cf.")
 
 
@@ -26,7 +27,9 @@ def _sentence_spans(text: str) -> list[tuple[int, int]]:
         ch = text[i]
         boundary = None
         if ch in ".!?" and (i + 1 == len(text) or text[i + 1] in " \n\t\"')*"):
-            if not text[max(0, i - 6) : i + 1].endswith(_ABBREVIATIONS):
+            line = text[text.rfind("\n", 0, i) + 1 : i]
+            # "2." opening a line is a list number, not the end of a sentence.
+            if not text[max(0, i - 6) : i + 1].endswith(_ABBREVIATIONS) and not _LIST_NUMBER.fullmatch(line):
                 boundary = i + 1
         elif ch == "\n" and i + 1 < len(text) and text[i + 1] == "\n":
             boundary = i + 1
