@@ -491,6 +491,7 @@ class Template:
                 self.variables.append(Variable(name, definition))
             except TemplateError as exc:
                 raise TemplateError(str(exc), name=name) from exc
+        self.variables = _in_order(self.variables)
         self.constraints: list[str] = constraints
 
     def sample(self, seed: int, max_tries: int = MAX_TRIES) -> tuple[dict[str, Fraction], int]:
@@ -522,6 +523,33 @@ class Template:
             "loosen the constraints.",
             field="constraints",
         )
+
+
+def _in_order(variables: list[Variable]) -> list[Variable]:
+    """Each variable after the ones its expression uses, otherwise by name: the database keeps a
+    template's variables in its own order (PostgreSQL's jsonb sorts keys), so the order (and with
+    it each seed's numbers) must not depend on how they were written down."""
+    names = {v.name for v in variables}
+    needs = {
+        v.name: {
+            w for w in _WORD.findall(_BRACED.sub(lambda m: f" {m.group(1)} ", v.expression)) if w in names
+        }
+        for v in variables
+    }
+    by_name = {v.name: v for v in variables}
+    ordered: list[Variable] = []
+    done: set[str] = set()
+    while len(ordered) < len(variables):
+        ready = sorted(n for n in by_name if n not in done and needs[n] <= done)
+        if not ready:
+            stuck = sorted(n for n in by_name if n not in done)
+            raise TemplateError(
+                f"{', '.join(stuck)} are worked out from each other in a circle; one must come first.",
+                name=stuck[0],
+            )
+        done.add(ready[0])
+        ordered.append(by_name[ready[0]])
+    return ordered
 
 
 def _function_names() -> set[str]:

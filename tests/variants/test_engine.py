@@ -154,3 +154,18 @@ def test_hostile_templates_are_refused_within_the_bound_and_nothing_runs(
     assert result["ok"] is False, result
     assert said in result["message"]
     assert not MARKER.exists(), "nothing in a template is ever executed"
+
+
+def test_the_order_variables_are_written_in_changes_nothing() -> None:
+    """PostgreSQL's jsonb keeps a mapping's keys in its own order: a variable is worked out after
+    the ones it uses, and the numbers of a seed don't depend on the order written."""
+    written = {"c": "a*x0 + b", "b": {"range": [1, 20]}, "x0": {"range": [-9, 9]}, "a": {"range": [2, 9]}}
+    reordered = dict(sorted(written.items()))
+    assert Template({"variables": written}).sample(5) == Template({"variables": reordered}).sample(5)
+    values, _ = Template({"variables": written}).sample(5)
+    assert values["c"] == values["a"] * values["x0"] + values["b"]
+
+
+def test_variables_worked_out_from_each_other_in_a_circle_are_refused() -> None:
+    result = variants_job({"template": {"variables": {"a": "b + 1", "b": "a + 1"}}, "seeds": [1]})
+    assert not result["ok"] and "in a circle" in result["message"]

@@ -108,15 +108,15 @@ def test_a_student_sees_and_is_graded_on_a_variant_of_an_imported_question(perso
     samples = [row for row in result.read_as if row[0].startswith("rectangle (variant")]
     assert len(samples) == 3
     variant = variants.resolve(problem=rectangle, user=personas.student).variant
-    a, b = (float(v) for v in variant.values.values())
-    assert f"sides {variant.values['A']} cm and {variant.values['B']} cm" in variant.statement
+    a, b = float(variant.value_of["A"]), float(variant.value_of["B"])
+    assert f"sides {variant.value_of['A']} cm and {variant.value_of['B']} cm" in variant.statement
     response = client_for(personas.student).post(
         reverse("answer_submit", args=[rectangle.pk]), {"answer": f"{a * b:.6g} cm^2"}
     )
     assert response.json()["correct"] is True
     total = problems_of(result)["sum"]
     choice = variants.resolve(problem=total, user=personas.student)
-    x, y = (int(v) for v in choice.variant.values.values())
+    x, y = int(choice.variant.value_of["a"]), int(choice.variant.value_of["b"])
     assert choice.answer == str(x + y) and choice.choices == [str(x + y), str(x * y), str(x - y)]
 
 

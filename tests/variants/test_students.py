@@ -75,7 +75,7 @@ def test_the_same_student_keeps_the_same_numbers_after_logging_in_again(personas
     assert numbers_on_page(personas.student, problem) == first
     assert Variant.objects.filter(problem=problem, user=personas.student).count() == 1
     variant = Variant.objects.get(problem=problem, user=personas.student)
-    assert variant.values == {"w": str(first[0]), "h": str(first[1])}
+    assert variant.values == [["h", str(first[1])], ["w", str(first[0])]], "in a fixed order"
     assert variant.answer == str(first[0] * first[1])
     assert variant.assignment == personas.assignment
     assert variant.hints == [f"Multiply {first[0]} by {first[1]}."]
@@ -84,7 +84,7 @@ def test_the_same_student_keeps_the_same_numbers_after_logging_in_again(personas
 def test_the_worked_solution_and_hints_carry_the_students_numbers(personas: Personas) -> None:
     problem = randomised(personas)
     personal = variants.resolve(problem=problem, user=personas.student)
-    w, h = (int(v) for v in personal.variant.values.values())
+    w, h = int(personal.variant.value_of["w"]), int(personal.variant.value_of["h"])
     assert personal.solution == f"The area is {w} × {h} = {w * h} cm^2."
     with pytest.raises(RuntimeError):
         personal.save()  # the copy can never overwrite the template
@@ -129,3 +129,23 @@ def test_a_changed_template_gives_new_variants(personas: Personas) -> None:
     problem.save()
     assert numbers_on_page(personas.student, problem) == (5, 7)
     assert answer(personas.student, problem, "35")["correct"] is True
+
+
+def test_the_teacher_sees_a_students_numbers_and_can_give_them_new_ones(personas: Personas) -> None:
+    problem = randomised(personas)
+    page_url = reverse("student_detail", args=[personas.classroom.pk, personas.student.pk])
+    teacher = client_for(personas.teacher)
+    assert "Their numbers are drawn when they first open it." in teacher.get(page_url).content.decode()
+    w, h = numbers_on_page(personas.student, problem)
+    page = teacher.get(page_url).content.decode()
+    assert f"Their numbers: h = {h}, w = {w}; their key: <code>{w * h}</code>" in page, page[
+        page.find("variant-numbers") - 200 :
+    ][:900]
+
+    reseed = reverse("variant_reseed", args=[personas.classroom.pk, personas.student.pk, problem.pk])
+    response = teacher.post(reseed, follow=True)
+    assert "has new numbers for" in response.content.decode()
+    assert numbers_on_page(personas.student, problem) != (w, h)
+    # Another teacher can't, and nor can the student.
+    assert client_for(personas.other_teacher).post(reseed).status_code in (403, 404)
+    assert client_for(personas.student).post(reseed).status_code in (403, 404)

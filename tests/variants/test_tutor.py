@@ -35,7 +35,7 @@ def make_area_problem(personas: Personas) -> Problem:
 
 def numbers(personas: Personas, problem: Problem, student) -> tuple[str, str, str]:
     variant = variants.resolve(problem=problem, user=student).variant
-    return variant.values["w"], variant.values["h"], variant.answer
+    return variant.value_of["w"], variant.value_of["h"], variant.answer
 
 
 async def test_the_prompt_has_the_students_numbers_and_the_gate_checks_their_key(

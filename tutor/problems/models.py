@@ -130,7 +130,8 @@ class Variant(models.Model):
     seed = models.BigIntegerField()
     # How many times the teacher reseeded this student (part of the seed).
     generation = models.PositiveIntegerField(default=0)
-    values = models.JSONField(default=dict)
+    # [[name, value as shown], ...] in the template's order (a list: jsonb would sort a mapping's keys).
+    values = models.JSONField(default=list)
     statement = models.TextField()
     answer = models.CharField(max_length=1000, blank=True)
     answer_latex = models.TextField(blank=True)
@@ -151,4 +152,13 @@ class Variant(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} / {self.problem}: {self.values}"
+        return f"{self.user} / {self.problem}: {self.numbers}"
+
+    @property
+    def value_of(self) -> dict[str, str]:
+        return {name: value for name, value in self.values}
+
+    @property
+    def numbers(self) -> str:
+        """'a = 3, b = 4', for teachers."""
+        return ", ".join(f"{name} = {value}" for name, value in self.values)

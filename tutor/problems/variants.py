@@ -126,7 +126,7 @@ def variant_for(
     fields = {
         "seed": seed,
         "generation": generation,
-        "values": made["values"],
+        "values": [[name, value] for name, value in made["values"].items()],
         "statement": made["statement"],
         "answer": made["answer"][:1000],
         "answer_latex": made["latex"],
@@ -412,3 +412,18 @@ async def audit_variants(problem: Problem, audit_one: Any) -> Any:
         outcome.INCONCLUSIVE,
         f"{agreed} of {total} sample variants agree; the tutor's other answers settle nothing.",
     )
+
+
+# --- what the teacher sees ------------------------------------------------------------------------
+
+
+def stored_variants(*, student: User, rows: list[dict[str, Any]]) -> None:
+    """Rows of the teacher's page about one student: each randomised problem gets the student's
+    stored variant (`variant`, None until their first visit) and `randomised`."""
+    problems = [row["problem"] for row in rows]
+    found: dict[int, Variant] = {}
+    for variant in Variant.objects.filter(user=student, problem__in=problems).order_by("-created_at"):
+        found.setdefault(variant.problem_id, variant)
+    for row in rows:
+        row["randomised"] = bool(template_of(row["problem"]))
+        row["variant"] = found.get(row["problem"].pk)

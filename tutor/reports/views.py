@@ -56,6 +56,9 @@ def student_detail(request: HttpRequest, pk: int, student_id: int) -> HttpRespon
     classroom = _classroom(request, pk)
     student = get_object_or_404(classroom.students, pk=student_id)
     rows = selectors.student_rows(classroom, student)
+    from tutor.problems.variants import stored_variants  # randomised problems: the student's numbers
+
+    stored_variants(student=student, rows=rows)
     return render(request, "reports/student.html", {"classroom": classroom, "student": student, "rows": rows})
 
 

@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
                 ),
                 ("seed", models.BigIntegerField()),
                 ("generation", models.PositiveIntegerField(default=0)),
-                ("values", models.JSONField(default=dict)),
+                ("values", models.JSONField(default=list)),
                 ("statement", models.TextField()),
                 ("answer", models.CharField(blank=True, max_length=1000)),
                 ("answer_latex", models.TextField(blank=True)),
