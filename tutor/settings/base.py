@@ -275,6 +275,8 @@ SESSION_COOKIE_HTTPONLY = True
 TUTOR_LTI = env_bool("TUTOR_LTI", False)
 # LMS logins and launches per client address per minute (a school's classes share one address).
 TUTOR_LTI_LAUNCHES_PER_CLIENT_PER_MINUTE = env_int("TUTOR_LTI_LAUNCHES_PER_CLIENT_PER_MINUTE", 300, minimum=1)
+# The first wait after a score the LMS did not take, doubling up to 6 hours (docs/lti.md).
+TUTOR_LTI_SCORE_RETRY_SECONDS = env_int("TUTOR_LTI_SCORE_RETRY_SECONDS", 30, minimum=1)
 if env_bool("TUTOR_LTI_IFRAME_COOKIES", TUTOR_LTI):
     SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "None"
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
