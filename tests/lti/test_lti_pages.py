@@ -123,3 +123,26 @@ def test_too_many_launches_from_one_address_are_slowed_down(lti_on, settings):
         Client(REMOTE_ADDR="198.51.100.4").get("/lti/login/", {"iss": "https://lms.example"}).status_code
         != 429
     )
+
+
+def test_a_deployment_id_typed_without_the_list_brackets_is_kept_as_a_list(lti_on):
+    admin = client_for(User.objects.create_superuser("root", "root@example.com", "pw-for-the-admin-123"))
+    fields = {
+        "name": "Canvas",
+        "active": "on",
+        "issuer": "https://canvas.instructure.com",
+        "client_id": "10000000000012",
+        "auth_login_url": "https://sso.canvaslms.com/api/lti/authorize_redirect",
+        "auth_token_url": "https://sso.canvaslms.com/login/oauth2/token",
+        "keyset_url": "https://sso.canvaslms.com/api/lti/security/jwks",
+        "frame_origins": "https://school.instructure.com",
+    }
+    assert admin.post("/admin/lti/platform/add/", {**fields, "deployment_ids": "12"}).status_code == 302
+    platform = Platform.objects.get()
+    assert platform.deployment_ids == ["12"]
+    assert platform.allowed_frame_origins() == ["https://school.instructure.com"]
+    refused = admin.post(
+        f"/admin/lti/platform/{platform.pk}/change/", {**fields, "deployment_ids": '{"a": 1}'}
+    )
+    assert refused.status_code == 200
+    assert "Give the deployment IDs as a list" in refused.content.decode()

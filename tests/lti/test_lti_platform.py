@@ -4,12 +4,15 @@ login initiation → launch, deep linking, grade passback, roster sync, refused 
 from __future__ import annotations
 
 import logging
+import os
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
+from tests.conftest import services_missing
 from tests.factories import make_problem_set
 from tests.lti.flows import Person, open_picker, pick, register, text_of
 from tests.lti.platform import INSTRUCTOR, LEARNER, LtiPlatform, ResourceLink, new_rsa_key
@@ -303,3 +306,50 @@ def test_an_activity_added_by_hand_gets_a_grade_column_made_for_it(lms, live_ser
     assert len(made) == 1
     assert made[0].label == "Forces homework" and made[0].score_maximum == 3
     assert [s["scoreGiven"] for s in made[0].scores] == [1]
+
+
+def test_a_celery_worker_retries_a_score_the_lms_refused(lms, live_server, settings, tmp_path):
+    """The production path: the web process queues the send on Redis; a real worker sends it,
+    fails (the LMS's token endpoint answers 503), queues its own retry, and the retry gets through."""
+    if not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")):
+        services_missing("PostgreSQL and Redis")
+    from tests.worker import celery_worker
+
+    _, problem_set, link_id = _course_with_a_set(lms, live_server)
+    line = lms.lineitems[lms.links[link_id].lineitem]
+    student = Person(lms, "s-200")
+    student.launch(link_id=link_id)
+    lms.fail_tokens = True
+    worker_env = {"TUTOR_LTI_SCORE_RETRY_SECONDS": "2"}
+    with celery_worker(
+        ollama_host="http://127.0.0.1:9", log_path=tmp_path / "worker.log", extra_env=worker_env
+    ) as (
+        _,
+        queue,
+    ):
+        app.conf.task_default_queue = queue
+        app.conf.task_always_eager = False
+        try:
+            assert _answer(student, live_server, problem_set.problems.order_by("position").first().pk, "2")[
+                "correct"
+            ]
+            row = _wait_for_row(student=_user(lms, "s-200"), status=ScoreSend.Status.FAILED)
+            assert row.tries == 1 and line.scores == []
+            lms.fail_tokens = False
+            row = _wait_for_row(student=_user(lms, "s-200"), status=ScoreSend.Status.SENT)
+        finally:
+            app.conf.task_default_queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    assert [s["scoreGiven"] for s in line.scores] == [1]
+    assert "send_score" in (tmp_path / "worker.log").read_text()
+
+
+def _wait_for_row(*, student: User, status: str) -> ScoreSend:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        row = ScoreSend.objects.filter(student=student).first()
+        if row is not None and row.status == status:
+            return row
+        time.sleep(0.1)
+    raise AssertionError(
+        f"the score never became {status}: {ScoreSend.objects.filter(student=student).first()}"
+    )

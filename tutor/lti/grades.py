@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -44,7 +45,8 @@ PERMANENT_STATUSES = {400, 403, 404, 405, 410, 422}
 
 
 def retry_delay(tries: int) -> timedelta:
-    return timedelta(seconds=min(30 * 2 ** max(tries - 1, 0), 6 * 3600))
+    base = settings.TUTOR_LTI_SCORE_RETRY_SECONDS
+    return timedelta(seconds=min(base * 2 ** min(max(tries - 1, 0), 20), 6 * 3600))
 
 
 def links_for_attempt(attempt: Attempt) -> list[LtiResourceLink]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 
@@ -62,6 +63,14 @@ class Platform(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        ids = self.deployment_ids
+        if isinstance(ids, str | int):
+            ids = [ids]
+        if not isinstance(ids, list) or not all(isinstance(i, str | int) and str(i).strip() for i in ids):
+            raise ValidationError({"deployment_ids": 'Give the deployment IDs as a list, like ["1"].'})
+        self.deployment_ids = [str(i).strip() for i in ids]
 
     def allowed_frame_origins(self) -> list[str]:
         listed = [origin_of(line.strip()) for line in self.frame_origins.splitlines() if line.strip()]

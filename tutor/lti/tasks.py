@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
@@ -10,9 +12,14 @@ def send_score(row_id: int) -> None:
     from .grades import score_send
 
     row = score_send(row_id=row_id)
-    # Eager Celery (the embedded default) would run the retry at once, ignoring its time: there,
-    # `manage.py lti_scores` makes the retry pass instead.
-    if row is not None and row.status == row.Status.FAILED and not send_score.app.conf.task_always_eager:
+    if row is None or row.status != row.Status.FAILED or row.next_try_at is None:
+        return
+    # Eager Celery (the embedded default) would run the retry at once, ignoring its time; and Redis
+    # hands a task held past its visibility timeout to another worker (copies of a long-delayed
+    # retry). Short waits are queued here; the rest are left to the retry pass (`lti_scores`).
+    wait = (row.next_try_at - timezone.now()).total_seconds()
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600)
+    if not send_score.app.conf.task_always_eager and wait < visibility / 2:
         send_score.apply_async((row_id,), eta=row.next_try_at)
 
 
