@@ -135,6 +135,27 @@ def test_audit_results_and_a_rendered_review_transcript(site_url: str, browser, 
     page.context.close()
 
 
+def test_a_running_check_updates_its_page_and_shows_the_results_when_done(
+    site_url: str, browser, personas: Personas
+) -> None:
+    problems = list(personas.problem_set.problems.order_by("position"))
+    audit = AuditRun.objects.create(
+        problem_set=personas.problem_set, requested_by=personas.teacher, total=3, status="running"
+    )
+    page = _teacher(browser, site_url, personas, viewport={"width": 1280, "height": 900})
+    page.goto(site_url + reverse("audit_results", args=[personas.problem_set.pk]))
+    expect(page.locator("#audit-progress")).to_have_text("Checking: 0 of 3 problems done")
+    AuditOutcome.objects.create(audit=audit, problem=problems[0], outcome="agrees", model_answer="2")
+    AuditRun.objects.filter(pk=audit.pk).update(processed=1, agreed=1)
+    expect(page.locator("#audit-progress")).to_have_text("Checking: 1 of 3 problems done", timeout=10000)
+    for problem in problems[1:]:
+        AuditOutcome.objects.create(audit=audit, problem=problem, outcome="agrees", model_answer="2")
+    AuditRun.objects.filter(pk=audit.pk).update(processed=3, agreed=3, status="done")
+    expect(page.locator("#audit-summary h2")).to_have_text("Done: 3 of 3 agree", timeout=10000)
+    expect(page.locator("#audit-table .outcome")).to_have_text(["✓ Agrees"] * 3)
+    page.context.close()
+
+
 def test_preview_as_a_student_checks_answers_and_saves_nothing(
     site_url: str, browser, personas: Personas
 ) -> None:

@@ -116,3 +116,23 @@ def test_an_unfinished_audit_says_how_far_it_got(personas: Personas) -> None:
     )
     assert "Checking: 1 of 3 problems done" in html
     assert html.count("still to check") == 2
+
+
+def test_the_progress_can_be_polled(personas: Personas) -> None:
+    audit = AuditRun.objects.create(
+        problem_set=personas.problem_set,
+        requested_by=personas.teacher,
+        total=3,
+        processed=1,
+        agreed=1,
+        status=AuditRun.Status.RUNNING,
+    )
+    AuditOutcome.objects.create(audit=audit, problem=personas.problem, outcome="agrees", model_answer="2")
+    url = reverse("audit_results", args=[personas.problem_set.pk])
+    assert client_for(personas.teacher).get(url, {"format": "json"}).json() == {
+        "running": True,
+        "processed": 1,
+        "total": 3,
+        "summary": "1 of 3 agree",
+    }
+    assert client_for(personas.other_teacher).get(url, {"format": "json"}).status_code == 404

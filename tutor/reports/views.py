@@ -187,6 +187,16 @@ def audit_results(request: HttpRequest, pk: int) -> HttpResponse:
         AuditRun.Status.QUEUED,
         AuditRun.Status.RUNNING,
     )
+    if request.GET.get("format") == "json":
+        audit = report.audit
+        return JsonResponse(
+            {
+                "running": running,
+                "processed": audit.processed if audit else 0,
+                "total": audit.total if audit else 0,
+                "summary": report.summary,
+            }
+        )
     return render(
         request,
         "reports/audit_results.html",
