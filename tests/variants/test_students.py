@@ -149,3 +149,17 @@ def test_the_teacher_sees_a_students_numbers_and_can_give_them_new_ones(personas
     # Another teacher can't, and nor can the student.
     assert client_for(personas.other_teacher).post(reseed).status_code in (403, 404)
     assert client_for(personas.student).post(reseed).status_code in (403, 404)
+
+
+def test_the_teachers_preview_shows_one_sample_and_checks_against_its_key(personas: Personas) -> None:
+    problem = randomised(personas)
+    teacher = client_for(personas.teacher)
+    url = reverse("problem_teacher_view", args=[problem.pk])
+    html = teacher.get(url).content.decode()
+    found = re.search(r"This is one sample \(h = (\d+), w = (\d+)\)", html)
+    assert found, html
+    h, w = int(found.group(1)), int(found.group(2))
+    assert f"A rectangle is {w} cm wide and {h} cm high" in html and "{w}" not in html
+    assert "<strong>Correct</strong>" in teacher.post(url, {"answer": str(w * h)}).content.decode()
+    assert "<strong>Not right</strong>" in teacher.post(url, {"answer": str(w * h + 1)}).content.decode()
+    assert not Variant.objects.exists(), "a preview stores nothing"

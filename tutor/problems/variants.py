@@ -427,3 +427,21 @@ def stored_variants(*, student: User, rows: list[dict[str, Any]]) -> None:
     for row in rows:
         row["randomised"] = bool(template_of(row["problem"]))
         row["variant"] = found.get(row["problem"].pk)
+
+
+def sample_for_teacher(problem: Problem) -> Problem:
+    """The teacher's "preview as a student" of a randomised problem: one sample variant (a
+    read-only copy; `sample_numbers` says which), so its key can be tried like a student's."""
+    if not template_of(problem):
+        return problem
+    result = _compute(problem, [1])
+    if not result["ok"]:
+        return problem
+    made = result["variants"][0]
+    stem_statement = None
+    if problem.parent_id is not None and problem.parent.template:
+        stem = _compute(problem.parent, [1])
+        stem_statement = stem["variants"][0]["statement"] if stem["ok"] else None
+    sample = _sample_copy(problem, made, stem_statement)
+    sample.sample_numbers = ", ".join(f"{k} = {v}" for k, v in made["values"].items())  # type: ignore[attr-defined]
+    return sample

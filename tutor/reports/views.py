@@ -259,6 +259,9 @@ def problem_teacher(request: HttpRequest, pk: int) -> HttpResponse:
         Problem.objects.select_related("problem_set", "parent"), pk=pk, problem_set__owner=request.user
     )
     parts = list(problem.parts.order_by("position", "id"))
+    from tutor.problems.variants import sample_for_teacher  # randomised: one sample variant
+
+    problem, parts = sample_for_teacher(problem), [sample_for_teacher(part) for part in parts]
     checked: dict[str, object] | None = None
     checked_id = None
     if request.method == "POST":
