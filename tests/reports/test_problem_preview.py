@@ -40,6 +40,7 @@ def test_checking_an_answer_in_the_preview_saves_nothing(personas: Personas) -> 
     assert "<strong>Correct</strong>" in right
     wrong = teacher.post(url, {"answer": "x = 6"}).content.decode()
     assert "<strong>Not right</strong>" in wrong and "Read as <code>6</code>" in wrong
+    assert 'value="x = 6"' in wrong, "the answer stays in its box"
     assert not Attempt.objects.exists()
     assert not TutoringSession.objects.exists()
     assert not Verification.objects.exists()
