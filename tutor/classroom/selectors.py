@@ -132,10 +132,6 @@ def solved_problem_ids(*, student: User, problem_set_ids: Iterable[int]) -> set[
     return solved
 
 
-def problem_solved_by(*, student: User, problem: Problem) -> bool:
-    return problem.pk in solved_problem_ids(student=student, problem_set_ids=[problem.problem_set_id])
-
-
 @dataclass(frozen=True)
 class Progress:
     solved: int
