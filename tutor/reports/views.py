@@ -33,6 +33,8 @@ def class_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     chosen = request.GET.get("assignment", "")
     assignment = next((a for a in assignments if str(a.pk) == chosen), None)
     problems = selectors.class_problems(classroom, assignment)
+    for problem, label in zip(problems, selectors.problem_labels(problems), strict=True):
+        problem.label = label  # "2. Title" (with the set's title when there are several), as in the CSV
     figures = selectors.dashboard(classroom, problems)
     open_flags = selectors.flags_for_teacher(teacher=request.user).filter(resolved_at__isnull=True).count()
     return render(
