@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 from django.core.management import call_command
 from django.test import Client
@@ -146,3 +150,24 @@ def test_a_deployment_id_typed_without_the_list_brackets_is_kept_as_a_list(lti_o
     )
     assert refused.status_code == 200
     assert "Give the deployment IDs as a list" in refused.content.decode()
+
+
+@pytest.mark.parametrize(("lti", "expected"), [("1", "None None True True"), ("0", "Lax Lax True True")])
+def test_in_production_lti_makes_the_cookies_work_inside_a_frame(lti, expected):
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tutor.settings.production",
+        "DJANGO_SECRET_KEY": "x" * 60,
+        "DJANGO_ALLOWED_HOSTS": "tutor.example",
+        "TUTOR_LTI": lti,
+    }
+    code = "from django.conf import settings as s; print(s.SESSION_COOKIE_SAMESITE, s.CSRF_COOKIE_SAMESITE, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE)"
+    out = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert out.stdout.strip() == expected

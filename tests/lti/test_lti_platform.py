@@ -353,3 +353,19 @@ def _wait_for_row(*, student: User, status: str) -> ScoreSend:
     raise AssertionError(
         f"the score never became {status}: {ScoreSend.objects.filter(student=student).first()}"
     )
+
+
+def test_an_observer_and_a_student_adding_an_activity_are_refused(lms, live_server):
+    _, _, link_id = _course_with_a_set(lms, live_server)
+    lms.add_person("m-300", "Pat Parent", "http://purl.imsglobal.org/vocab/lis/v2/membership#Mentor")
+    observer = Person(lms, "m-300").launch(link_id=link_id)
+    assert observer.status_code == 403
+    assert "Your role in this course" in text_of(observer.text)
+    assert not LtiUser.objects.filter(sub="m-300").exists()
+    student = Person(lms, "s-200")
+    picker = student.launch(deep_link=True)
+    assert picker.status_code == 403
+    assert "Only the course's teacher can add activities" in text_of(picker.text)
+    assert student.http.get(f"{live_server.url}/", timeout=20).url.startswith(
+        f"{live_server.url}/accounts/login/"
+    )

@@ -54,6 +54,11 @@ logger = logging.getLogger(__name__)
 # What a student or teacher is told, by what the check found; the detail goes to the log.
 REASONS = [
     (
+        "no Learner or Instructor role",
+        "Your role in this course (an observer or a teaching assistant, say) can't use this activity here. "
+        "Ask the course's teacher.",
+    ),
+    (
         "Invalid Nonce",
         "This link from your LMS was already used. Links from the LMS work once: go back to the course and open the activity again.",
     ),
@@ -174,6 +179,8 @@ def launch(request: HttpRequest) -> HttpResponse:
     role = role_from(data.get(ROLES))
     if role is None:
         return refused(request, f"no Learner or Instructor role in {data.get(ROLES)!r}")
+    if message_launch.is_deep_link_launch() and role != User.Role.TEACHER:
+        raise Forbidden("Only the course's teacher can add activities.")
     with transaction.atomic():
         user = user_for_launch(platform=platform, data=data, role=role)
         if role == User.Role.TEACHER and not user.is_teacher:
@@ -194,8 +201,6 @@ def launch(request: HttpRequest) -> HttpResponse:
 
         transaction.on_commit(lambda: sync_roster.delay(context.pk))
     if message_launch.is_deep_link_launch():
-        if role != User.Role.TEACHER:
-            raise Forbidden("Only the course's teacher can add activities.")
         token = secrets.token_urlsafe(16)
         request.session[f"lti-dl-{token}"] = {
             "platform": platform.pk,
