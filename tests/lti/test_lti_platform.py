@@ -369,3 +369,28 @@ def test_an_observer_and_a_student_adding_an_activity_are_refused(lms, live_serv
     assert student.http.get(f"{live_server.url}/", timeout=20).url.startswith(
         f"{live_server.url}/accounts/login/"
     )
+
+
+def test_a_score_the_lms_rejects_for_good_waits_for_the_teacher_to_send_it_again(lms, live_server):
+    teacher, problem_set, link_id = _course_with_a_set(lms, live_server)
+    student = Person(lms, "s-200")
+    student.launch(link_id=link_id)
+    line_id = lms.links[link_id].lineitem
+    line = lms.lineitems.pop(line_id)  # someone deleted the grade column in the LMS: 404
+    assert _answer(student, live_server, problem_set.problems.order_by("position").first().pk, "2")["correct"]
+    row = ScoreSend.objects.get(student=_user(lms, "s-200"))
+    assert row.status == ScoreSend.Status.GAVE_UP and row.next_try_at is None
+    page = text_of(teacher.http.get(f"{live_server.url}/lti/grades/", timeout=20).text)
+    assert "Not sent: needs a look" in page and "404" in page
+    # The column is back (restored in the LMS); the teacher presses "Send again now".
+    lms.lineitems[line_id] = line
+    teacher.http.get(f"{live_server.url}/lti/grades/", timeout=20)
+    resent = teacher.post_tool(f"{live_server.url}/lti/grades/{row.pk}/send/", {})
+    assert resent.status_code == 200 and resent.url == f"{live_server.url}/lti/grades/"
+    row.refresh_from_db()
+    assert row.status == ScoreSend.Status.SENT
+    assert [s["scoreGiven"] for s in line.scores] == [1]
+    # A student can't press it.
+    other = Person(lms, "s-201")
+    other.launch(link_id=link_id)
+    assert other.post_tool(f"{live_server.url}/lti/grades/{row.pk}/send/", {}).status_code == 403
