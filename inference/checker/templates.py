@@ -41,6 +41,7 @@ MAX_BITS = 2000
 MAX_EXPONENT = 1000
 MAX_TRIES = 1000
 MAX_SEEDS = 2000
+MAX_MISTAKES = 10
 SIGNIFICANT = 10
 MAX_DECIMALS = 10
 
@@ -710,19 +711,26 @@ def variants_job(job: dict[str, Any]) -> dict[str, Any]:
                 variant["answer"], variant["latex"] = key_for(
                     texts["answer"], values, job.get("answer_type"), job.get("units")
                 )
+            # Named mistakes ("forgot the ½"): each worked out for these values like the key.
+            field = "mistakes"
+            variant["mistakes"] = [
+                key_for(str(m), values, job.get("answer_type"), job.get("units"))[0]
+                for m in (texts.get("mistakes") or [])[:MAX_MISTAKES]
+            ]
         except TemplateError as exc:
             return {
                 "ok": False,
-                "field": exc.field if field != "answer" else "answer",
+                "field": exc.field if field not in ("answer", "mistakes") else field,
                 "name": exc.name,
                 "message": str(exc),
             }
         except ReadError as exc:
+            what = "a mistake's answer" if field == "mistakes" else "the key"
             return {
                 "ok": False,
-                "field": "answer",
+                "field": "mistakes" if field == "mistakes" else "answer",
                 "name": "",
-                "message": f"the key couldn't be read with the values {_shown(values)}: {exc}",
+                "message": f"{what} couldn't be read with the values {_shown(values)}: {exc}",
             }
         out.append(variant)
     return {"ok": True, "variants": out}

@@ -163,3 +163,27 @@ def test_the_teachers_preview_shows_one_sample_and_checks_against_its_key(person
     assert "<strong>Correct</strong>" in teacher.post(url, {"answer": str(w * h)}).content.decode()
     assert "<strong>Not right</strong>" in teacher.post(url, {"answer": str(w * h + 1)}).content.decode()
     assert not Variant.objects.exists(), "a preview stores nothing"
+
+
+def test_a_named_mistake_is_told_to_the_student_and_counted_across_variants(personas: Personas) -> None:
+    problem = randomised(
+        personas,
+        mistakes=[{"answer": "2*({w}+{h})", "says": "That's the perimeter: the area is width times height."}],
+    )
+    wrong = []
+    for student in (personas.student, personas.classmate):
+        w, h = numbers_on_page(student, problem)
+        result = answer(student, problem, str(2 * (w + h)))
+        assert result["correct"] is False
+        assert result["reason"] == "That's the perimeter: the area is width times height."
+        wrong.append(str(2 * (w + h)))
+    # Another wrong answer is just wrong.
+    assert (
+        answer(personas.student, problem, "1")["reason"]
+        != "That's the perimeter: the area is width times height."
+    )
+    dashboard = client_for(personas.teacher).get(reverse("class_dashboard", args=[personas.classroom.pk]))
+    text = re.sub(r"\s+", " ", dashboard.content.decode())
+    assert '<strong>2×</strong> <code class="reading">That&#x27;s the perimeter' in text, (
+        "two variants, one mistake"
+    )

@@ -131,3 +131,20 @@ def test_the_yaml_export_uploads_back_unchanged(personas: Personas) -> None:
     again = load(personas, "roots.yaml", exported.encode())
     assert again.ok and again.updated == 2, [str(e) for e in again.errors]
     assert problem_set_export_yaml(problem_set=again.problem_set) == exported
+
+
+def test_named_mistakes_are_read_and_a_badly_written_one_is_refused(personas: Personas) -> None:
+    with_mistake = QUADRATIC.replace(
+        b'    hints: ["Use the quadratic formula with a = {a}."]\n',
+        b'    hints: ["Use the quadratic formula with a = {a}."]\n'
+        b'    mistakes:\n      - {answer: "(-{b} - sqrt({b}^2-4*{a}*{c}))/(2*{a})", says: That is the smaller root.}\n',
+    )
+    result = load(personas, "roots.yaml", with_mistake)
+    assert result.ok, [str(e) for e in result.errors]
+    problem = Problem.objects.get(problem_set=result.problem_set, key="root")
+    assert problem.template["mistakes"] == [
+        {"answer": "(-{b} - sqrt({b}^2-4*{a}*{c}))/(2*{a})", "says": "That is the smaller root."}
+    ]
+    broken = with_mistake.replace(b"says: That is the smaller root.", b"tells: oops")
+    messages = [str(e) for e in load(personas, "roots.yaml", broken).errors]
+    assert any(m.startswith("roots.yaml, line 4, mistakes:") for m in messages), messages

@@ -138,6 +138,8 @@ class Variant(models.Model):
     hints = models.JSONField(default=list, blank=True)
     solution = models.TextField(blank=True)
     choices = models.JSONField(default=list, blank=True)
+    # The template's named mistakes for these numbers: [[the wrong key, what to tell the student]].
+    mistakes = models.JSONField(default=list, blank=True)
     # The template these texts came from: a re-upload that changes the problem makes new variants.
     template_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)

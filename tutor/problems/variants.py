@@ -58,6 +58,7 @@ def _texts(problem: Problem) -> dict[str, Any]:
         "hints": list(problem.hints or []),
         "solution": problem.solution,
         "choices": list(problem.choices or []),
+        "mistakes": [m["answer"] for m in template_of(problem).get("mistakes") or []],
     }
 
 
@@ -133,6 +134,10 @@ def variant_for(
         "hints": made["hints"],
         "solution": made["solution"],
         "choices": made["choices"],
+        "mistakes": [
+            [key, mistake["says"]]
+            for key, mistake in zip(made.get("mistakes", []), template.get("mistakes") or [], strict=False)
+        ],
         "template_hash": digest,
     }
     try:
@@ -223,6 +228,7 @@ def spec_check(
         "hints": problem.hints,
         "solution": problem.solution,
         "choices": problem.choices,
+        "mistakes": [m["answer"] for m in template.get("mistakes") or []],
     }
     result = template_samples(
         template=template, texts=texts, answer_type=problem.answer_type, units=problem.units
@@ -445,3 +451,44 @@ def sample_for_teacher(problem: Problem) -> Problem:
     sample = _sample_copy(problem, made, stem_statement)
     sample.sample_numbers = ", ".join(f"{k} = {v}" for k, v in made["values"].items())  # type: ignore[attr-defined]
     return sample
+
+
+def diagnose(*, problem: Problem, answer: str, verdict: Any, owner: str | None = None) -> Any:
+    """A wrong answer to a randomised problem that matches one of its named mistakes ("forgot the
+    ½") for the student's own numbers gets that mistake's words as its reason, so the student is
+    told and the teacher's dashboard counts it across variants. Other verdicts are returned as is."""
+    import dataclasses
+
+    from inference.checker import check_answer
+
+    variant = getattr(problem, "variant", None)
+    if variant is None or verdict.status != "incorrect" or not variant.mistakes:
+        return verdict
+    for key, says in variant.mistakes:
+        same = check_answer(
+            gold=key,
+            answer=answer,
+            answer_type=problem.answer_type,
+            tolerance=problem.tolerance,
+            units=problem.units or None,
+            options=dict(problem.checker_options or {}),
+            owner=owner,
+        )
+        if same.equivalent:
+            return dataclasses.replace(verdict, reason=says)
+    return verdict
+
+
+async def adiagnose(**kwargs: Any) -> Any:
+    from asgiref.sync import sync_to_async
+
+    return await sync_to_async(diagnose)(**kwargs)
+
+
+def named_mistakes(problems: list[Problem]) -> dict[tuple[int, str], str]:
+    """(problem id, what the mistake says) -> the label the teacher's dashboard groups it under."""
+    return {
+        (problem.pk, mistake["says"]): mistake["says"]
+        for problem in problems
+        for mistake in (problem.template or {}).get("mistakes") or []
+    }

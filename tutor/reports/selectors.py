@@ -178,6 +178,9 @@ def dashboard(classroom: Classroom, problems: list[Problem]) -> list[ProblemFigu
     attempts = Attempt.objects.filter(problem__in=figures, student__in=students).values(
         "problem_id", "student_id", "correct", "reason", "answer", "interpreted_as", "created_at"
     )
+    from tutor.problems.variants import named_mistakes
+
+    named = named_mistakes(problems)
     for row in attempts:
         item = figures[row["problem_id"]]
         item.attempts += 1
@@ -187,6 +190,8 @@ def dashboard(classroom: Classroom, problems: list[Problem]) -> list[ProblemFigu
             correct[row["problem_id"]].add(row["student_id"])
         else:
             reading = normalised_answer(row["interpreted_as"] or row["answer"])
+            # A randomised problem's named mistake is one wrong answer across variants (variants.py).
+            reading = named.get((row["problem_id"], row["reason"]), reading)
             wrong[row["problem_id"]][reading] += 1
             reasons[(row["problem_id"], reading)][row["reason"] or "Not right"] += 1
             typed = samples[(row["problem_id"], reading)]

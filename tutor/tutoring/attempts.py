@@ -230,13 +230,14 @@ def attempt_submit(*, student: User, problem: Problem, answer: str) -> AttemptRe
     if refused is not None:
         return refused
     attempt_start(student=student, problem=problem)
-    from tutor.problems.variants import resolve
+    from tutor.problems.variants import diagnose, resolve
 
     problem = resolve(problem=problem, user=student)  # a randomised problem: the student's own key
     if choice_form(problem=problem) is not None:
         verdict = choice_grade(problem=problem, answer=answer)
     else:
         verdict = check_answer(**_check_args(problem, answer), owner=_owner(student))
+        verdict = diagnose(problem=problem, answer=answer, verdict=verdict, owner=_owner(student))
     return attempt_record(student=student, problem=problem, answer=answer, verdict=verdict)
 
 
@@ -246,7 +247,7 @@ async def aattempt_submit(*, student: User, problem: Problem, answer: str) -> At
     if refused is not None:
         return refused
     await sync_to_async(attempt_start)(student=student, problem=problem)
-    from tutor.problems.variants import resolve
+    from tutor.problems.variants import adiagnose, resolve
 
     problem = await sync_to_async(resolve)(problem=problem, user=student)  # the student's own key
     if choice_form(problem=problem) is not None:
@@ -254,6 +255,7 @@ async def aattempt_submit(*, student: User, problem: Problem, answer: str) -> At
         verdict = choice_grade(problem=problem, answer=answer)
     else:
         verdict = await acheck_answer(**_check_args(problem, answer), owner=_owner(student))
+        verdict = await adiagnose(problem=problem, answer=answer, verdict=verdict, owner=_owner(student))
     return await sync_to_async(attempt_record)(
         student=student, problem=problem, answer=answer, verdict=verdict
     )

@@ -16,6 +16,7 @@ from .base import ImportProblem, ProblemSpec
 
 # The checker refuses more than 30 variables and 20 constraints; this only bounds what is stored.
 MAX_TEMPLATE_CHARS = 20_000
+MAX_MISTAKES = 10  # as the checker's templates.MAX_MISTAKES
 TEMPLATE_FIELDS = ("variables", "constraints", "same_for_everyone")
 
 
@@ -50,6 +51,28 @@ def template_fields(problem: ProblemSpec, item: dict[str, Any], found: list[Impo
             found.append(ImportProblem(problem.where, "same_for_everyone", f"{same!r}: use yes or no"))
         elif text in ("yes", "true", "1"):
             template["same_for_everyone"] = True
+    mistakes = item.get("mistakes")
+    if mistakes not in (None, "", []):
+        if (
+            not isinstance(mistakes, list)
+            or len(mistakes) > MAX_MISTAKES
+            or not all(
+                isinstance(m, dict)
+                and set(m) == {"answer", "says"}
+                and all(isinstance(v, (str, int, float)) and 0 < len(str(v)) <= 300 for v in m.values())
+                for m in mistakes
+            )
+        ):
+            found.append(
+                ImportProblem(
+                    problem.where,
+                    "mistakes",
+                    f"a list of up to {MAX_MISTAKES} mistakes, each with an answer and what it says "
+                    '(up to 300 characters), like - {answer: "{a}*{t}", says: Did you forget the ½?}',
+                )
+            )
+            return
+        template["mistakes"] = [{"answer": str(m["answer"]), "says": str(m["says"])} for m in mistakes]
     try:
         size = len(json.dumps(template))
     except (TypeError, ValueError):
