@@ -120,9 +120,9 @@ def solved_problem_ids(*, student: User, problem_set_ids: Iterable[int]) -> set[
         .distinct()
     )
     parts: dict[int, list[int]] = {}
-    for stem_id, part_id in Problem.objects.filter(
-        problem_set__in=set_ids, parent__isnull=False
-    ).values_list("parent_id", "pk"):
+    for stem_id, part_id in Problem.objects.filter(problem_set__in=set_ids, parent__isnull=False).values_list(
+        "parent_id", "pk"
+    ):
         parts.setdefault(stem_id, []).append(part_id)
     for stem_id, part_ids in parts.items():
         if all(part_id in solved for part_id in part_ids):

@@ -4,15 +4,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('classroom', '0003_teacher_approved'),
+        ("classroom", "0003_teacher_approved"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='assignment',
-            name='late_policy',
-            field=models.CharField(choices=[('accept', 'Accept late answers as if on time'), ('mark', 'Accept late answers, marked late'), ('lock', 'Stop accepting answers after the due date')], default='mark', max_length=10),
+            model_name="assignment",
+            name="late_policy",
+            field=models.CharField(
+                choices=[
+                    ("accept", "Accept late answers as if on time"),
+                    ("mark", "Accept late answers, marked late"),
+                    ("lock", "Stop accepting answers after the due date"),
+                ],
+                default="mark",
+                max_length=10,
+            ),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tutoring', '0006_audit_outcomes'),
+        ("tutoring", "0006_audit_outcomes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='message',
-            name='hint_number',
+            model_name="message",
+            name="hint_number",
             field=models.PositiveSmallIntegerField(blank=True, null=True),
         ),
     ]
