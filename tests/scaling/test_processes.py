@@ -58,7 +58,7 @@ class OllamaProcess:
 
 
 @contextmanager
-def ollama_process(log_path: Path, *, tokens_per_second: float) -> Iterator[OllamaProcess]:
+def ollama_process(log_path: Path, *, tokens_per_second: float, models: str = "") -> Iterator[OllamaProcess]:
     command = [
         sys.executable,
         "-m",
@@ -69,6 +69,7 @@ def ollama_process(log_path: Path, *, tokens_per_second: float) -> Iterator[Olla
         str(tokens_per_second),
         "--max-pending",
         str(CAPACITY),
+        *(["--models", models] if models else []),
     ]
     with log_path.open("w") as log:
         proc = subprocess.Popen(  # noqa: S603
@@ -93,14 +94,18 @@ class Site:
 
 
 @contextmanager
-def site(tmp_path: Path, *, tokens_per_second: float) -> Iterator[Site]:
+def site(tmp_path: Path, *, tokens_per_second: float, second_host_models: str = "") -> Iterator[Site]:
     if connection.vendor != "postgresql" or not settings.REDIS_URL:
         services_missing("PostgreSQL and Redis (processes share them)")
     queue = f"tutor-test-{uuid.uuid4().hex[:8]}"
     with ExitStack() as stack:
         hosts = [
             stack.enter_context(
-                ollama_process(tmp_path / f"ollama-{i}.log", tokens_per_second=tokens_per_second)
+                ollama_process(
+                    tmp_path / f"ollama-{i}.log",
+                    tokens_per_second=tokens_per_second,
+                    models=second_host_models if i == 1 else "",
+                )
             )
             for i in range(2)
         ]
@@ -129,15 +134,19 @@ def site(tmp_path: Path, *, tokens_per_second: float) -> Iterator[Site]:
         yield Site(web=web, hosts=hosts)
 
 
+def _cookie(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
 def _class_of_students(personas: Personas) -> list[str]:
     """Twelve students in the class (one question at a time is per student), as session cookies."""
     cookies = []
     for _ in range(STUDENTS):
         student = factories.make_student()
         personas.classroom.students.add(student)
-        client = Client()
-        client.force_login(student)
-        cookies.append(f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}")
+        cookies.append(_cookie(student))
     return cookies
 
 
@@ -238,3 +247,29 @@ async def test_killing_a_host_mid_answer_moves_its_answers_to_the_other_host(
     resumed = sum(any(f.get("code") == "resumed" for f in frames) for frames in answers)
     assert resumed == 2, "the two answers on the killed host carried on on the other one"
     assert stats["completed"] == 4 and stats["refused_full"] == 0 and stats["peak_in_flight"] <= CAPACITY
+
+
+async def test_a_host_without_the_model_gets_no_answers_and_the_admin_sees_why(
+    solutions_allowed: Personas, tmp_path: Path
+) -> None:
+    cookies = await sync_to_async(_class_of_students)(solutions_allowed)
+    admin = await sync_to_async(factories.make_user)(role="admin", is_staff=True)
+    admin_cookie = await sync_to_async(_cookie)(admin)
+    with site(tmp_path, tokens_per_second=60, second_host_models="phi4-mini:latest") as running:
+        first, bare = running.hosts
+        answers = await asyncio.gather(
+            *(
+                _ask(running.web[i % 2], cookie, solutions_allowed.problem.pk)
+                for i, cookie in enumerate(cookies[:4])
+            )
+        )
+        async with httpx.AsyncClient(headers={"Cookie": admin_cookie}, timeout=10) as client:
+            page = await client.get(f"{running.web[1].url}/admin/capacity/?format=json")
+        stats = [host.stats() for host in running.hosts]
+    _assert_whole_and_verified(answers)
+    assert stats[1]["chats"] == 0, "no answer was sent to the host without phi4"
+    assert stats[0]["completed"] == 4 and stats[0]["peak_in_flight"] <= CAPACITY
+    rows = {row["url"]: row for row in page.json()["hosts"]}
+    assert rows[bare.url]["reachable"] is True and rows[bare.url]["serves_model"] is False
+    assert "ollama pull phi4" in rows[bare.url]["error"]
+    assert rows[first.url]["answers_last_hour"] == 4
