@@ -237,7 +237,11 @@ async def stream_once(url: str, cookie: str, problem_id: int, results: dict[str,
                 return
             last_type = frame["type"]
             now = time.time()
-            if frame["type"] == "delta":
+            if frame["type"] == "delta" and "boxed" in frame["text"]:
+                # The held-back final answer, released with the verification: its stamp (the model's
+                # last token) says how long the verified answer followed the model.
+                results.setdefault("final", []).extend(now - float(s) for s in STAMP.findall(frame["text"]))
+            elif frame["type"] == "delta":
                 # A token counts as delivered when its last character arrives; deltas may split one.
                 pending += frame["text"]
                 last = 0
@@ -427,6 +431,7 @@ def phase_load(env: dict[str, str], args: argparse.Namespace, seed: dict) -> Non
         latency = results["latency"] or [float("nan")]
         tokens = sum(t for t, _, _ in results["streams"])
         phases = results.get("phases", [])
+        final = results.get("final") or [float("nan")]
         offered = args.streams * args.rate
         stream_seconds = statistics.median(e for _, e, _ in results["streams"]) if results["streams"] else 0
         print(
@@ -440,8 +445,10 @@ def phase_load(env: dict[str, str], args: argparse.Namespace, seed: dict) -> Non
             + (
                 f"  per stream (median): first token {statistics.median(p[0] for p in phases):.2f} s after asking, "
                 f"{statistics.median(p[1] for p in phases):.1f} tok/s from first to last token, "
-                f"verification and done {statistics.median(p[2] for p in phases):.2f} s after the last token "
-                f"(p95 {percentile([p[2] for p in phases], 0.95):.2f} s, max {max(p[2] for p in phases):.2f} s)\n"
+                f"done {statistics.median(p[2] for p in phases):.2f} s after the last streamed token\n"
+                f"  verified final answer shown after the model's last token: "
+                f"p50 {statistics.median(final) * 1000:.0f} ms, p95 {percentile(final, 0.95) * 1000:.0f} ms, "
+                f"max {max(final) * 1000:.0f} ms (n={len(final)})\n"
                 if phases
                 else ""
             )

@@ -845,7 +845,11 @@ def bench(tokens: int) -> Responder:
             ]
             sentences = [[*words, " ", STAMP, ".", " "] for _ in range(4)]
             return Reply(tokens=[token for sentence in sentences for token in sentence])
-        return Reply(tokens=[STAMP] * max(tokens - 4, 0) + ["\n\n**Final answer:**", " $\\boxed{", "7", "}$"])
+        # The last token is stamped too: when it reaches the client (with the verification, as the
+        # final answer is held until then) says how long the verified answer followed the model.
+        return Reply(
+            tokens=[STAMP] * max(tokens - 4, 0) + ["\n\n**Final answer:**", " $\\boxed{", "7", "}$ ", STAMP]
+        )
 
     return respond
 
