@@ -212,10 +212,8 @@ async def test_twelve_students_at_once_on_two_hosts_of_two_streams_each(
         assert stat["refused_full"] == 0, stats
         assert stat["peak_in_flight"] <= CAPACITY, stats
         assert stat["completed"] > 0, f"both hosts should serve answers: {stats}"
-    # The workers run 4 jobs each (tests/worker.py): 8 jobs for 4 slots, so at least 4 students
-    # waited in line for a host and were told so (the rest waited in the broker's queue).
-    waited = sum(any(f.get("code") == "waiting_in_line" for f in frames) for frames in answers)
-    assert waited >= 2 * 4 - 2 * CAPACITY
+    # (What a student waiting for a free host is told is checked in test_socket.py: here, how many
+    # wait depends on how fast the workers start their jobs.)
     stored = await sync_to_async(list)(
         Message.objects.filter(role="tutor").values_list("status", "verification")
     )
