@@ -148,3 +148,9 @@ def test_named_mistakes_are_read_and_a_badly_written_one_is_refused(personas: Pe
     broken = with_mistake.replace(b"says: That is the smaller root.", b"tells: oops")
     messages = [str(e) for e in load(personas, "roots.yaml", broken).errors]
     assert any(m.startswith("roots.yaml, line 4, mistakes:") for m in messages), messages
+
+
+def test_a_randomised_quantity_without_units_is_refused(personas: Personas) -> None:
+    data = QUADRATIC.replace(b'answer: "{v0}*{t} - 1/2*{g}*{t}^2 m"', b'answer: "{v0}*{t} - 1/2*{g}*{t}^2"')
+    messages = [str(e) for e in load(personas, "roots.yaml", data).errors]
+    assert any(m.startswith("roots.yaml, line 15, units: a quantity needs units") for m in messages), messages

@@ -241,6 +241,15 @@ def spec_check(
         else:
             where = problem.where
         return [ImportProblem(where, field, result["message"])], []
+    if problem.answer_type == "quantity" and not problem.units and problem.answer.strip():
+        from .importers.calculated import _split_units
+
+        if not _split_units(result["variants"][0]["answer"])[1]:
+            return [
+                ImportProblem(
+                    problem.where, "units", "a quantity needs units, in the answer or the units column"
+                )
+            ], []
     rows: list[tuple[str, str, str]] = []
     for number, made in enumerate(result["variants"][:PREVIEW_VARIANTS], start=1):
         values = ", ".join(f"{name} = {value}" for name, value in made["values"].items())
