@@ -102,6 +102,7 @@ class LtiPlatform:
         self.accepted_items: list[dict] = []
         self.errors: list[str] = []
         self.members_page_size = 2
+        self.jwks_fetches = 0
         self.fail_tokens = False  # the token endpoint answers 503 (an LMS having a bad day)
         self.tool_kids_seen: list[str] = []
         # Set by a test to damage the next id_token: a callable (claims) -> (claims, signing key).
@@ -408,6 +409,7 @@ class LtiPlatform:
                 try:
                     path = parts.path
                     if method == "GET" and path == "/jwks":
+                        platform.jwks_fetches += 1
                         return self._send(200, json.dumps(platform.public_jwks()), "application/json")
                     if path == "/auth":
                         return self._send(200, platform._authorize(query if method == "GET" else form))

@@ -394,3 +394,24 @@ def test_a_score_the_lms_rejects_for_good_waits_for_the_teacher_to_send_it_again
     other = Person(lms, "s-201")
     other.launch(link_id=link_id)
     assert other.post_tool(f"{live_server.url}/lti/grades/{row.pk}/send/", {}).status_code == 403
+
+
+def test_the_lms_keys_are_fetched_once_for_a_class_and_again_after_it_rotates_them(lms, live_server):
+    _, problem_set, link_id = _course_with_a_set(lms, live_server)
+    fetched = lms.jwks_fetches
+    for sub in ("s-200", "s-201"):
+        assert Person(lms, sub).launch(link_id=link_id).url == f"{live_server.url}/sets/{problem_set.pk}/"
+    assert lms.jwks_fetches == fetched  # kept from the teacher's launch
+    # The LMS rotates its signing key: the next launch carries a kid we haven't seen, and works.
+    lms.key, lms.kid = new_rsa_key(), "platform-rotated"
+    assert Person(lms, "s-200").launch(link_id=link_id).url == f"{live_server.url}/sets/{problem_set.pk}/"
+    assert lms.jwks_fetches == fetched + 1
+
+
+def test_a_second_instructor_is_told_who_teaches_the_class(lms, live_server):
+    _course_with_a_set(lms, live_server)
+    lms.add_person("t-101", "Grace Hopper", INSTRUCTOR)
+    page = Person(lms, "t-101").launch(deep_link=True)
+    assert page.status_code == 403
+    assert "taught by Ada Lovelace" in text_of(page.text)
+    assert Classroom.objects.get(lti_context__context_id="course-7").teacher == _user(lms, "t-100")

@@ -4,12 +4,14 @@ that work inside an LMS's iframe, and HTTP with time limits."""
 
 from __future__ import annotations
 
+import hashlib
 import random
 from datetime import timedelta
 from typing import Any, cast
 
 import requests
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 from pylti1p3.contrib.django.cookie import DjangoCookieService
 from pylti1p3.contrib.django.message_launch import DjangoMessageLaunch
@@ -27,6 +29,8 @@ from .models import Platform, UsedNonce
 NONCE_LIFETIME = timedelta(minutes=10)
 # The platform's clock may differ from ours by this much.
 CLOCK_LEEWAY_SECONDS = 30
+# An LMS's public keys are kept this long (a token signed with a key not among them fetches anew).
+JWKS_CACHE_SECONDS = 300
 # Every call to an LMS (its keys, tokens, grades, rosters): connect, read.
 HTTP_TIMEOUT = (5, 20)
 
@@ -143,7 +147,20 @@ class IframeCookieService(DjangoCookieService):
 
 
 class ToolLaunch(DjangoMessageLaunch):
-    """pylti1p3's launch, with the audience and the times checked (it skips `aud`)."""
+    """pylti1p3's launch, with the audience and the times checked (it skips `aud`), and the LMS's
+    keys kept for a few minutes (a class opening an activity at once asks the LMS once)."""
+
+    def fetch_public_key(self, key_set_url: str) -> Any:
+        cache_key = "lti-jwks:" + hashlib.sha256(key_set_url.encode()).hexdigest()
+        kid = self._jwt.get("header", {}).get("kid")
+        cached = cache.get(cache_key)
+        if cached and any(isinstance(k, dict) and k.get("kid") == kid for k in cached.get("keys", [])):
+            return cached
+        # Not cached, or the LMS has rotated its key since: ask it.
+        fresh = super().fetch_public_key(key_set_url)
+        if isinstance(fresh, dict):
+            cache.set(cache_key, fresh, JWKS_CACHE_SECONDS)
+        return fresh
 
     def validate_jwt_signature(self) -> ToolLaunch:
         import jwt
