@@ -54,6 +54,8 @@ class Reply:
     working_check: str = ""
     # A hint's place in the ladder (Message.hint_number); 0 for other replies.
     hint_number: int = 0
+    # Audit records being written beside the reply (solutions.py); awaited before it is finished.
+    pending_writes: list[asyncio.Future[Any]] = field(default_factory=list)
 
     @property
     def gold(self) -> str:

@@ -78,10 +78,14 @@ async def reply_solution(reply: Reply) -> None:
             if attempt.done_reason == "length":
                 await _finish_cut_off(reply, streamer, attempt, streamer.release_held())
                 return
-            await reply.log.emit([events.status("verifying", "Checking the answer...")])
-            # The final answer and the steps are checked side by side; the steps were mostly
-            # checked already, while the model wrote the final answer (EarlySteps).
-            checked, report = await asyncio.gather(_verify(reply, attempt), early.report(attempt))
+            # The final answer and the steps are checked side by side (the steps were mostly checked
+            # already, while the model wrote the final answer: EarlySteps), and "Checking" is sent
+            # meanwhile: the student waits for the checks only.
+            checked, report, _ = await asyncio.gather(
+                _verify(reply, attempt),
+                early.report(attempt),
+                reply.log.emit([events.status("verifying", "Checking the answer...")]),
+            )
         finally:
             early.cancel()
         verdict, steps = checked, report
@@ -154,12 +158,18 @@ async def _verify(reply: Reply, attempt: Attempt) -> Verdict:
         units=problem.units or None,
         options=problem.checker_options or None,
     )
-    await records.averification_record(
-        message_id=reply.message_id,
-        gold=reply.gold,
-        answer=attempt.content[-2000:],
-        verdict=verdict,
-        subject=Verification.Subject.MODEL,
+    # The record is written beside what follows, not before it; the reply waits for it to be
+    # stored before it is finished (_show_verdict).
+    reply.pending_writes.append(
+        asyncio.ensure_future(
+            records.averification_record(
+                message_id=reply.message_id,
+                gold=reply.gold,
+                answer=attempt.content[-2000:],
+                verdict=verdict,
+                subject=Verification.Subject.MODEL,
+            )
+        )
     )
     return verdict
 
@@ -200,9 +210,12 @@ async def _show_verdict(
                 reason=reason,
                 **({"steps": steps.frame()} if steps is not None else {}),
             ),
-            events.done("complete", usage=reply.usage),
         ]
     )
+    # The student has the verified answer; the checker's records of every try are stored before
+    # the reply is done.
+    await asyncio.gather(*reply.pending_writes)
+    await reply.log.emit([events.done("complete", usage=reply.usage)])
     await claims.finish(
         reply.message_id,
         next_seq=reply.log.next_seq,
