@@ -187,3 +187,22 @@ def test_a_named_mistake_is_told_to_the_student_and_counted_across_variants(pers
     assert '<strong>2×</strong> <code class="reading">That&#x27;s the perimeter' in text, (
         "two variants, one mistake"
     )
+
+
+def test_one_stored_variant_per_student_with_or_without_an_assignment(personas: Personas) -> None:
+    from django.db import IntegrityError, transaction
+
+    problem = randomised(personas)
+    first = variants.variant_for(problem=problem, user=personas.student, assignment=None)
+    assert first is not None and first.assignment is None
+    assert variants.variant_for(problem=problem, user=personas.student, assignment=None).pk == first.pk
+    fields = {"seed": 1, "statement": "x", "template_hash": "h", "values": []}
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Variant.objects.create(problem=problem, user=personas.student, assignment=None, **fields)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Variant.objects.create(
+            problem=problem, user=personas.student, assignment=personas.assignment, **fields
+        )
+        Variant.objects.create(
+            problem=problem, user=personas.student, assignment=personas.assignment, **fields
+        )

@@ -145,12 +145,19 @@ class Variant(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        # Two partial constraints rather than nulls_distinct=False, which SQLite (the embedded
+        # default) doesn't support: there the constraint would silently not exist.
         constraints = [
             models.UniqueConstraint(
                 fields=["problem", "user", "assignment"],
+                condition=models.Q(assignment__isnull=False),
                 name="variant_unique_per_student",
-                nulls_distinct=False,
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["problem", "user"],
+                condition=models.Q(assignment__isnull=True),
+                name="variant_unique_per_student_unassigned",
+            ),
         ]
 
     def __str__(self) -> str:
