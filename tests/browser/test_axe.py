@@ -181,6 +181,11 @@ def test_the_admins_session_page_is_a_short_readable_conversation(
     # Django's own navigation repeats "Add" per model in its table rows and sidebar: not ours to rename.
     problems = axe_problems(page, links=False)
     assert problems == [], "\n".join(problems)
+    page.emulate_media(color_scheme="dark")  # the admin follows the system's dark mode
+    screenshot(page, "axe-admin-session-dark")
+    problems = axe_problems(page, links=False)
+    assert problems == [], "dark mode:\n" + "\n".join(problems)
+    page.emulate_media(color_scheme="light")
 
     page.goto(f"{site_url}/admin/tutoring/tutoringsession/?has_messages=yes")
     assert page.locator("#result_list tbody tr").count() == 1
