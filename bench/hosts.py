@@ -1,12 +1,14 @@
 """Several Ollama hosts (issue 17): answers per minute with 1, 2 and 4 simulated hosts, and the
 one-question rule across two web processes.
 
-    python bench/hosts.py                       # both phases, the figures in docs/benchmarks.md
+    python bench/hosts.py                       # every phase, the figures in docs/benchmarks.md
     python bench/hosts.py --phase hosts --hosts 1 2 4 --capacity 2 --rounds 6
     python bench/hosts.py --phase one-question --trials 100
+    python bench/hosts.py --phase routing       # the routing alone, no web, worker or checker
+    python bench/hosts.py --phase hosts --workers 2   # two Celery workers, as docker-compose runs
 
-Phase "hosts": the production path (uvicorn + a Celery worker on the threads pool + PostgreSQL +
-Redis) with K Ollama-compatible test servers (inference/testing/fake_ollama.py, `--scenario
+Phase "hosts": the production path (2 uvicorn + `--workers` Celery workers on the threads pool +
+PostgreSQL + Redis) with K Ollama-compatible test servers (inference/testing/fake_ollama.py, `--scenario
 bench`), each capped at `--capacity` streams (`--max-pending`: 503 beyond) and writing
 `--tokens` tokens at `--rate` tokens/s per stream, as a GPU with OLLAMA_NUM_PARALLEL does.
 `rounds x K x capacity` students ask at once; answers per minute = answers / (last done - first
@@ -59,10 +61,18 @@ def _wait_for_port(port: int, proc: subprocess.Popen, what: str) -> None:
 
 
 class Site:
-    """K test Ollama hosts, one Celery worker and `web` uvicorn processes."""
+    """K test Ollama hosts, `workers` Celery workers and `web` uvicorn processes."""
 
     def __init__(
-        self, env: dict[str, str], *, hosts: int, capacity: int, rate: float, tokens: int, web: int
+        self,
+        env: dict[str, str],
+        *,
+        hosts: int,
+        capacity: int,
+        rate: float,
+        tokens: int,
+        web: int,
+        workers: int = 1,
     ) -> None:
         self.procs, self.host_urls = _start_hosts(hosts, capacity=capacity, rate=rate, tokens=tokens)
         queue = f"bench-{uuid.uuid4().hex[:6]}"
@@ -73,21 +83,22 @@ class Site:
             "TUTOR_GENERATION": "celery",
             "CELERY_QUEUE": queue,
         }
-        self.worker_log = Path(f"/tmp/bench-hosts-worker-{queue}.log")
-        with self.worker_log.open("w") as log:
-            worker = subprocess.Popen(  # noqa: S603
-                celery_worker_command(queue=queue, concurrency=50),
-                cwd=ROOT,
-                env={**env, "DATABASE_POOL_MAX": "60"},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        self.procs.append(worker)
-        deadline = time.monotonic() + 60
-        while "ready." not in self.worker_log.read_text():
-            if worker.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the Celery worker did not start:\n{self.worker_log.read_text()}")
-            time.sleep(0.2)
+        for n in range(workers):
+            log_path = Path(f"/tmp/bench-hosts-worker-{queue}-{n}.log")
+            with log_path.open("w") as log:
+                worker = subprocess.Popen(  # noqa: S603
+                    celery_worker_command(queue=queue, concurrency=50),
+                    cwd=ROOT,
+                    env={**env, "DATABASE_POOL_MAX": "60"},
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            self.procs.append(worker)
+            deadline = time.monotonic() + 60
+            while "ready." not in log_path.read_text():
+                if worker.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the Celery worker did not start:\n{log_path.read_text()}")
+                time.sleep(0.2)
         self.web_urls = []
         for _ in range(web):
             port = stream.free_port()
@@ -121,11 +132,20 @@ def phase_hosts(env: dict[str, str], args: argparse.Namespace, seed: dict) -> No
     baseline = None
     print(
         f"hosts phase: each host {args.capacity} streams at once, {args.tokens} tokens at {args.rate:g} tok/s "
-        f"per stream ({args.tokens / args.rate:.1f} s of tokens), {args.rounds} rounds of asks",
+        f"per stream ({args.tokens / args.rate:.1f} s of tokens), {args.rounds} rounds of asks, "
+        f"{args.workers} Celery worker{'s' if args.workers > 1 else ''}",
         flush=True,
     )
     for count in args.hosts:
-        site = Site(env, hosts=count, capacity=args.capacity, rate=args.rate, tokens=args.tokens, web=2)
+        site = Site(
+            env,
+            hosts=count,
+            capacity=args.capacity,
+            rate=args.rate,
+            tokens=args.tokens,
+            web=2,
+            workers=args.workers,
+        )
         try:
             answers = args.rounds * count * args.capacity
             results: dict[str, list] = {"latency": [], "errors": [], "streams": []}
@@ -354,6 +374,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=30.0)
     parser.add_argument("--tokens", type=int, default=60)
     parser.add_argument("--trials", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=1, help="Celery workers in the hosts phase")
     args = parser.parse_args()
     args.flush_tokens, args.flush_interval = 8, 0.05
     if args.phase in ("all", "routing"):
