@@ -141,6 +141,15 @@ def test_the_teacher_pages_have_no_accessibility_violations(site_url: str, page,
         page.goto(site_url + url)
         check(page, name)
 
+    page.set_viewport_size({"width": 390, "height": 844})
+    for name, url in [
+        ("class-dashboard-phone", reverse("class_dashboard", args=[personas.classroom.pk])),
+        ("review-queue-phone", reverse("review_queue")),
+    ]:
+        page.goto(site_url + url)
+        check(page, name)
+    page.set_viewport_size({"width": 1280, "height": 900})
+
     # An upload with a mistake in it: the list of errors with their lines.
     page.goto(site_url + reverse("problem_set_upload"))
     page.get_by_label("Problem set file").set_input_files(
