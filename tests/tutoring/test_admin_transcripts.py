@@ -130,6 +130,12 @@ def test_the_has_messages_filter(
     assert rows_in_result_table(with_messages) == {str(conversation.pk)}
     without = admin_client.get(SESSIONS, {"has_messages": "no"}).content.decode()
     assert rows_in_result_table(without) == {str(empty.pk)}
+    # The empty ones can be cleared out (deleting stays allowed: docs/security.md).
+    admin_client.post(
+        SESSIONS + "?has_messages=no",
+        {"action": "delete_selected", "_selected_action": [str(empty.pk)], "post": "yes"},
+    )
+    assert list(TutoringSession.objects.values_list("pk", flat=True)) == [conversation.pk]
 
 
 def test_the_csv_has_the_class_and_the_students_answers_in_time_order(
