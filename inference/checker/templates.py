@@ -79,6 +79,8 @@ def _put_values(text: str, values: dict[str, Fraction], *, bare_names: bool) -> 
     def braced(match: re.Match[str]) -> str:
         name = match.group(1)
         if name not in values:
+            if not bare_names:
+                return match.group()  # a key in LaTeX: \frac{1}{2} keeps its braces
             raise TemplateError(f"{{{name}}} isn't a variable defined before this point.", name=name)
         return _literal(values[name])
 

@@ -169,3 +169,16 @@ def test_the_order_variables_are_written_in_changes_nothing() -> None:
 def test_variables_worked_out_from_each_other_in_a_circle_are_refused() -> None:
     result = variants_job({"template": {"variables": {"a": "b + 1", "b": "a + 1"}}, "seeds": [1]})
     assert not result["ok"] and "in a circle" in result["message"]
+
+
+def test_a_key_in_latex_keeps_its_own_braces() -> None:
+    result = variants_job(
+        {
+            "template": {"variables": {"a": {"list": [3]}}},
+            "texts": {"answer": "\\frac{{a}}{2}"},
+            "answer_type": "number",
+            "seeds": [1],
+        }
+    )
+    assert result["ok"], result
+    assert result["variants"][0]["answer"] == "3/2"

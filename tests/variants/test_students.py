@@ -206,3 +206,18 @@ def test_one_stored_variant_per_student_with_or_without_an_assignment(personas: 
         Variant.objects.create(
             problem=problem, user=personas.student, assignment=personas.assignment, **fields
         )
+
+
+def test_numbers_that_cant_be_worked_out_are_said_to_the_student_and_flagged_for_the_teacher(
+    personas: Personas,
+) -> None:
+    from tutor.tutoring.models import Flag
+
+    # Saved past the upload check (say, edited in the admin): no values meet the constraint.
+    problem = randomised(personas, constraints=["w > 5000"])
+    response = client_for(personas.student).get(reverse("problem_detail", args=[problem.pk]))
+    assert response.status_code == 400
+    assert "numbers couldn&#x27;t be worked out" in response.content.decode()
+    flag = Flag.objects.get(problem=problem)
+    assert flag.detail.startswith("Ada's numbers couldn't be worked out: no values met the constraints")
+    assert not Variant.objects.exists()

@@ -118,6 +118,15 @@ def variant_for(
     )
     result = _compute(problem, [seed], owner=f"user:{user.pk}")
     if not result["ok"]:
+        # Ten sample seeds worked at upload; this student's didn't (a rare constraint, a changed
+        # template): the teacher sees it in the review queue.
+        from tutor.tutoring.models import Flag
+
+        Flag.objects.create(
+            kind=Flag.Kind.KEY_UNPARSEABLE,
+            problem=problem,
+            detail=f"{user.display_name}'s numbers couldn't be worked out: {result['message']}",
+        )
         raise Invalid(
             "This problem's numbers couldn't be worked out, so it can't be answered right now. "
             "Your teacher has been told.",
