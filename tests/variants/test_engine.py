@@ -182,3 +182,44 @@ def test_a_key_in_latex_keeps_its_own_braces() -> None:
     )
     assert result["ok"], result
     assert result["variants"][0]["answer"] == "3/2"
+
+
+OPERATORS = {
+    "<": lambda x, y: x < y,
+    "<=": lambda x, y: x <= y,
+    ">": lambda x, y: x > y,
+    ">=": lambda x, y: x >= y,
+    "!=": lambda x, y: x != y,
+    "=": lambda x, y: x == y,
+}
+
+
+@st.composite
+def templates(draw: st.DrawFn) -> tuple[dict, list[tuple[str, str, str, int, int]]]:
+    variables = {}
+    for name in ("a", "b", "c"):
+        low = draw(st.integers(-20, 20))
+        variables[name] = {"range": [low, low + draw(st.integers(0, 15))]}
+    rules = []
+    for _ in range(draw(st.integers(1, 3))):
+        x, y = draw(st.sampled_from("abc")), draw(st.sampled_from("abc"))
+        op = draw(st.sampled_from(sorted(OPERATORS)))
+        k, m = draw(st.integers(-5, 5)), draw(st.integers(1, 3))
+        rules.append((x, op, y, k, m))
+    return {
+        "variables": variables,
+        "constraints": [f"{m}*{x} {op} {y}^2 + {k}" for x, op, y, k, m in rules],
+    }, rules
+
+
+@SETTINGS
+@given(case=templates(), seed=st.integers(0, 2**40))
+def test_no_random_template_ever_gives_a_variant_that_breaks_its_constraints(case: tuple, seed: int) -> None:
+    template, rules = case
+    result = variants_job({"template": template, "texts": {"statement": "{a} {b} {c}"}, "seeds": [seed]})
+    if not result["ok"]:
+        assert result["field"] == "constraints" and "tries" in result["message"], result
+        return
+    values = {k: Fraction(v) for k, v in result["variants"][0]["values"].items()}
+    for x, op, y, k, m in rules:
+        assert OPERATORS[op](m * values[x], values[y] ** 2 + k), (template, values)
