@@ -227,7 +227,7 @@
         list.insertBefore(item, list.firstChild);
         if (data.correct) showSolved();
         count.textContent = String(data.attempts);
-        unlockSolutionIfAllowed(data.attempts, data.correct);
+        unlockSolutionIfAllowed(data.attempts, data.correct, Number(card.getAttribute("data-problem-id")));
       }).catch(function () {
         result.textContent = "Couldn't reach the server. Check your connection and try again.";
       });
@@ -241,12 +241,17 @@
   }
 
   var solutionButton = null;
-  function unlockSolutionIfAllowed(attempts, correct) {
+  var tutorProblemId = null; // the problem (or part) the tutor is talking about
+  function unlockSolutionIfAllowed(attempts, correct, problemId) {
     // Mirrors the server's rule so the button looks right; the server still decides on each ask.
-    if (!solutionButton || !solutionButton.hasAttribute("data-locked")) return;
+    if (!solutionButton) return;
     var needed = solutionButton.getAttribute("data-unlock-after");
-    if (needed === null) return;
-    if (correct || attempts >= Number(needed)) {
+    if (needed === null || !(correct || attempts >= Number(needed))) return;
+    // A part's own rule: remembered for when the student picks that part in the tutor.
+    var option = document.querySelector('#tutor-part option[value="' + problemId + '"]');
+    if (option) option.setAttribute("data-solution-allowed", "1");
+    if (tutorProblemId !== null && problemId !== tutorProblemId) return;
+    if (solutionButton.hasAttribute("data-locked")) {
       solutionButton.removeAttribute("data-locked");
       solutionButton.disabled = false;
       var note = document.getElementById("solution-locked");
@@ -260,6 +265,7 @@
     var root = document.getElementById("tutor");
     if (!root) return;
     var problemId = Number(root.getAttribute("data-problem-id"));
+    tutorProblemId = problemId;
     var chat = document.getElementById("chat");
     var connection = document.getElementById("connection");
     var stopButton = document.getElementById("stop");
@@ -675,6 +681,7 @@
     if (partPicker) partPicker.addEventListener("change", function () {
       if (running !== null) send({ type: "stop", message_id: running });
       problemId = Number(partPicker.value);
+      tutorProblemId = problemId;
       chat.innerHTML = "";
       messages = {};
       setRunning(null);

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.fixtures import log_in, screenshot
 from tests.conftest import Personas
@@ -47,6 +48,8 @@ def test_a_student_answers_each_part_and_asks_about_one(
     assert page.get_by_role("heading", name="Part (b)").is_visible()
     assert "0 of 2 parts right" in page.locator("#parts-progress").inner_text()
 
+    solution_button = page.get_by_role("button", name="Show a worked solution")
+    assert solution_button.is_disabled(), "part (a) has no attempts yet"
     box_a = page.get_by_label("Type your answer to part (a)")
     box_a.fill("3 s")
     page.get_by_role("button", name="Check my answer to part (a)").click()
@@ -55,6 +58,8 @@ def test_a_student_answers_each_part_and_asks_about_one(
     page.get_by_role("button", name="Check my answer to part (a)").click()
     page.wait_for_selector(f"#answer-result-{part_a.pk}.result-correct")
     assert page.locator(f"#solved-state-{part_a.pk}").is_visible()
+    # Part (a) solved: its worked solution may be shown (the tutor is on part (a)).
+    expect(solution_button).to_be_enabled()
     assert "1 of 2 parts right" in page.locator("#parts-progress").inner_text()
     assert page.locator("#solved-state").is_hidden(), "one part is not the whole problem"
     assert page.locator(f"#answer-result-{part_b.pk}").inner_text() == ""
