@@ -19,6 +19,7 @@ from tests.conftest import Personas
 from tests.factories import PASSWORD, make_assignment
 from tests.tutoring.fake import FakeLLM, solution_tokens
 from tutor.classroom.models import User
+from tutor.problems.models import ImportJob
 from tutor.tutoring.models import Attempt, Flag, Message, TutoringSession
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -28,6 +29,7 @@ SOLUTION = (
     "1. Subtract $3$ from both sides: $2x = 4$.\n2. Divide both sides by $2$.\n\n"
     "$$x = \\frac{4}{2}$$\n\n**Final answer:** $\\boxed{2}$"
 )
+GOOD_CSV = b"key,statement,answer,answer_type\nq1,Solve $2x = 4$.,2,number\nq2,Expand $(x+1)^2$.,x^2+2x+1,expression\n"
 HINT = "What could you do to **both sides** so that only $2x$ is left on the left?"
 
 
@@ -158,6 +160,26 @@ def test_the_teacher_pages_have_no_accessibility_violations(site_url: str, page,
     page.get_by_role("button", name="Upload").click()
     page.wait_for_selector(".error, [role=alert]")
     check(page, "upload-errors")
+
+    # A good one: the page says what was imported and how each key was read.
+    page.get_by_label("Problem set file").set_input_files(
+        files=[{"name": "week-4.csv", "mimeType": "text/csv", "buffer": GOOD_CSV}]
+    )
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_selector(".message-success")
+    check(page, "upload-done")
+
+    # A big upload is read in the background, with a progress page.
+    job = ImportJob.objects.create(
+        owner=personas.teacher,
+        filename="big.csv",
+        data=b"",
+        status=ImportJob.Status.RUNNING,
+        total=40,
+        processed=12,
+    )
+    page.goto(site_url + reverse("import_job", args=[job.pk]))
+    check(page, "import-job")
 
 
 def test_the_admins_session_page_is_a_short_readable_conversation(
