@@ -32,9 +32,10 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import random
 import time
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -51,7 +52,7 @@ from .errors import (
     LLMTimeout,
     LLMUnavailable,
 )
-from .slots import MAX_CAPACITY, Host, HostState, SlotStore
+from .slots import MAX_CAPACITY, STORE_ERRORS, Host, HostState, SlotStore
 
 logger = logging.getLogger(__name__)
 
@@ -183,6 +184,12 @@ class HostPool:
 
     async def mark(self, url: str, error: LLMError, *, model: str) -> None:
         """A stream met `error` on `url`: leave the host out until a probe finds it well again."""
+        try:
+            await self._mark(url, error, model=model)
+        except STORE_ERRORS:  # Redis away: this stream still avoids the host (its own `avoid`)
+            logger.warning("could not record that %s failed", url, exc_info=True)
+
+    async def _mark(self, url: str, error: LLMError, *, model: str) -> None:
         states = await self.store.states()
         state = states.get(url) or HostState(url=url, reachable=True)
         if isinstance(error, LLMModelMissing):
@@ -196,6 +203,20 @@ class HostPool:
         logger.warning("Ollama host %s left out: %s", url, state.error)
         await self.store.put_state(state)
         self._cached = None
+
+    async def known_states(self) -> dict[str, HostState]:
+        """The states in the store, or the last ones read if Redis is away (for messages)."""
+        try:
+            return await self.store.states()
+        except STORE_ERRORS:
+            return dict(self._cached[1]) if self._cached is not None else {}
+
+    def without_store(self, model: str, avoid: set[str]) -> str | None:
+        """A host for a stream when Redis can't be reached: no slot, so no cap; any host the last
+        states read say is well (all of them if none was read), chosen at random to spread load."""
+        states = self._cached[1] if self._cached is not None else {}
+        hosts = self.candidates(states, model, avoid)
+        return random.choice(hosts).url if hosts else None  # noqa: S311 - spreading, not security
 
     def candidates(self, states: dict[str, HostState], model: str, avoid: set[str]) -> list[Host]:
         """Hosts that may serve `model`: not avoided, and healthy with the model (a host never
@@ -236,8 +257,9 @@ class HostPool:
             yield
         finally:
             renewer.cancel()
-            # Shielded: a cancelled stream (Stop) must still give its slot back.
-            await asyncio.shield(self.store.release(url, lease))
+            # Shielded: a cancelled stream (Stop) must still give its slot back. If Redis is away
+            # the slot goes by itself when its lease ends; the answer must not fail over it.
+            await _quietly(asyncio.shield(self.store.release(url, lease)), "give back the slot on " + url)
 
     async def snapshot(self, model: str) -> list[dict[str, Any]]:
         """For the admin's capacity page: each host's health, models, slots in use and speed."""
@@ -305,14 +327,21 @@ async def stream_chat_routed(
         told: int | None = None
         try:
             while True:
-                choice = await pool.try_acquire(config.model, lease, avoid)
+                try:
+                    choice = await pool.try_acquire(config.model, lease, avoid)
+                except STORE_ERRORS:
+                    # Redis is away: stream without a slot (Ollama queues what is over its
+                    # OLLAMA_NUM_PARALLEL) rather than fail the student.
+                    logger.warning("the hosts' slots are unreachable; streaming without one", exc_info=True)
+                    fallback = pool.without_store(config.model, avoid)
+                    choice = Choice(url=fallback, position=0, candidates=1 if fallback else 0)
                 if choice.url is not None:
                     url = choice.url
                     break
                 if choice.candidates == 0:
                     if last_error is not None:
                         raise last_error
-                    raise _nowhere(pool, config, await pool.store.states())
+                    raise _nowhere(pool, config, await pool.known_states())
                 if loop.time() > deadline:
                     raise LLMBusy(
                         "The tutor is busy helping other students. Please try again in a minute.",
@@ -328,7 +357,7 @@ async def stream_chat_routed(
                 await asyncio.sleep(min(pool.poll_seconds * (1 + choice.position // 2), 2.0))
         finally:
             # Given up, cancelled or served: this stream is no longer in the line.
-            await asyncio.shield(pool.store.leave_line(config.model, lease))
+            await _quietly(asyncio.shield(pool.store.leave_line(config.model, lease)), "leave the line")
         if switching:
             yield LLMEvent("switched", text=SWITCHED_MESSAGE)
             switching = False
@@ -370,6 +399,13 @@ async def stream_chat_routed(
             avoid.add(url)
             last_error = exc
             switching = switching or started
+
+
+async def _quietly(step: Awaitable[None], what: str) -> None:
+    try:
+        await step
+    except STORE_ERRORS:
+        logger.warning("could not %s (Redis away?)", what, exc_info=True)
 
 
 async def _record_usage(pool: HostPool, url: str, event: LLMEvent) -> None:

@@ -14,9 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from redis.exceptions import RedisError
+
 from .client import has_model
 
 MAX_CAPACITY = 256
+# What a store raises when Redis is away: the routing then streams without a slot rather than
+# failing the student (hosts.py).
+STORE_ERRORS: tuple[type[BaseException], ...] = (RedisError, OSError)
 
 
 @dataclass(frozen=True)

@@ -236,3 +236,13 @@ async def test_without_redis_one_process_keeps_to_the_capacities_too() -> None:
         results = await asyncio.gather(*(_answer(pool) for _ in range(8)))
     assert [content for content, _ in results] == [ANSWER] * 8
     assert [s.peak_in_flight for s in servers] == [2, 2]
+
+
+async def test_with_redis_away_answers_still_stream_without_slots(prefix: str) -> None:
+    """Redis down (restarting): no slots can be taken or given back, and no line kept, but the
+    student's answer still streams, on a host picked at random, instead of failing."""
+    with _hosts(2, tokens_per_second=500) as servers:
+        pool = _pool([Host(s.url, 2) for s in servers], _closed_port_url().replace("http", "redis"), prefix)
+        results = await asyncio.gather(*(_answer(pool) for _ in range(4)))
+    assert [content for content, _ in results] == [ANSWER] * 4
+    assert sum(len(s.chat_requests) for s in servers) == 4
