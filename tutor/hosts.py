@@ -22,6 +22,7 @@ from inference.llm import (
     stream_chat_with_retry,
 )
 from inference.llm.client import Message
+from inference.llm.slots import STORE_ERRORS
 
 
 def host_pool() -> HostPool | None:
@@ -95,9 +96,12 @@ async def capacity_report(models: Sequence[str]) -> dict[str, object]:
     hour; the students waiting in line for a host, per model. Probes stale hosts on the way."""
     pool = admin_pool()
     primary = models[0] if models else settings.OLLAMA_MODEL
-    return {
-        "limited": host_pool() is not None,
-        "model": primary,
-        "hosts": await pool.snapshot(primary),
-        "waiting": {model: await pool.store.line_length(model) for model in models},
-    }
+    report: dict[str, object] = {"limited": host_pool() is not None, "model": primary, "store_error": None}
+    try:
+        report["hosts"] = await pool.snapshot(primary)
+        report["waiting"] = {model: await pool.store.line_length(model) for model in models}
+    except STORE_ERRORS as exc:
+        # The page must still say what is wrong when Redis is the problem.
+        report["store_error"] = f"Redis can't be reached ({exc}): the hosts' slots and health are unknown."
+        report["hosts"], report["waiting"] = [], {}
+    return report

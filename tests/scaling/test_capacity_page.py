@@ -58,3 +58,13 @@ def test_only_staff_see_the_capacity_page(personas: Personas, who: str) -> None:
     response = client_for(getattr(personas, who)).get("/admin/capacity/")
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_with_redis_away_the_page_says_so(personas: Personas, settings) -> None:
+    settings.OLLAMA_HOSTS = "http://127.0.0.1:1=2"
+    settings.REDIS_URL = _closed_port_url().replace("http", "redis")
+    settings.TUTOR_GENERATION = "inprocess"
+    admin = factories.make_user(role=User.Role.ADMIN, is_staff=True)
+    page = client_for(admin).get("/admin/capacity/")
+    assert page.status_code == 200
+    assert "Redis can&#x27;t be reached" in page.content.decode()
