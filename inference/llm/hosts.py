@@ -23,7 +23,9 @@ and frees itself when the process holding it is killed (a lease, renewed while s
   the start of the assistant's message (Ollama continues a final assistant message), so the
   student's text continues instead of starting again.
 
-Nothing here reads Django settings: `tutor/hosts.py` builds the pool from them.
+Nothing here reads Django settings: `tutor/hosts.py` builds the pool from them. Over 400 lines on
+purpose: choosing a host, its health and the takeover share one pool's state and one stream's
+bookkeeping; where slots and states are kept is slots.py.
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ HOST_FAULTS: tuple[type[LLMError], ...] = (
     LLMTimeout,
     LLMServerError,
 )
+# A stream moves to another host when its host fails so, or lacks the model.
+LEAVE_HOST_ON: tuple[type[LLMError], ...] = (LLMModelMissing, *HOST_FAULTS)
 SWITCHED_MESSAGE = "The tutor was interrupted and is carrying on..."
 
 
@@ -304,6 +308,47 @@ def _waiting_text(position: int) -> str:
     return f"All tutors are busy helping other students. You're number {position + 1} in line..."
 
 
+async def _slot(
+    pool: HostPool, config: LLMConfig, lease: str, avoid: set[str], last_error: LLMError | None
+) -> AsyncGenerator[LLMEvent | str, None]:
+    """Waits in line for a host with room: `waiting` events while every host is full, then the
+    host's URL (its slot taken under `lease`). Raises when no host can serve the model at all."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + pool.wait_seconds
+    told: int | None = None
+    try:
+        while True:
+            try:
+                choice = await pool.try_acquire(config.model, lease, avoid)
+            except STORE_ERRORS:
+                # Redis is away: stream without a slot (Ollama queues what is over its
+                # OLLAMA_NUM_PARALLEL) rather than fail the student.
+                logger.warning("the hosts' slots are unreachable; streaming without one", exc_info=True)
+                fallback = pool.without_store(config.model, avoid)
+                choice = Choice(url=fallback, position=0, candidates=1 if fallback else 0)
+            if choice.url is not None:
+                yield choice.url
+                return
+            if choice.candidates == 0:
+                if last_error is not None:
+                    raise last_error
+                raise _nowhere(pool, config, await pool.known_states())
+            if loop.time() > deadline:
+                raise LLMBusy(
+                    "The tutor is busy helping other students. Please try again in a minute.",
+                    f"Every Ollama host serving {config.model} stayed full for {pool.wait_seconds:g} s "
+                    "(OLLAMA_WAIT_SECONDS): add a host or raise the capacities in OLLAMA_HOSTS.",
+                )
+            if told != choice.position:
+                told = choice.position
+                yield LLMEvent("waiting", text=_waiting_text(choice.position), attempt=choice.position + 1)
+            # The front of the line asks often; further back, less (a slot goes to the front).
+            await asyncio.sleep(min(pool.poll_seconds * (1 + choice.position // 2), 2.0))
+    finally:
+        # Given up, cancelled or served: this stream is no longer in the line.
+        await _quietly(asyncio.shield(pool.store.leave_line(config.model, lease)), "leave the line")
+
+
 async def stream_chat_routed(
     pool: HostPool, config: LLMConfig, messages: Sequence[Message], *, policy: RetryPolicy | None = None
 ) -> AsyncGenerator[LLMEvent, None]:
@@ -321,53 +366,23 @@ async def stream_chat_routed(
     last_error: LLMError | None = None
     busy_tries = 0
     switching = False
-    loop = asyncio.get_running_loop()
     while True:
-        deadline = loop.time() + pool.wait_seconds
-        told: int | None = None
-        try:
-            while True:
-                try:
-                    choice = await pool.try_acquire(config.model, lease, avoid)
-                except STORE_ERRORS:
-                    # Redis is away: stream without a slot (Ollama queues what is over its
-                    # OLLAMA_NUM_PARALLEL) rather than fail the student.
-                    logger.warning("the hosts' slots are unreachable; streaming without one", exc_info=True)
-                    fallback = pool.without_store(config.model, avoid)
-                    choice = Choice(url=fallback, position=0, candidates=1 if fallback else 0)
-                if choice.url is not None:
-                    url = choice.url
-                    break
-                if choice.candidates == 0:
-                    if last_error is not None:
-                        raise last_error
-                    raise _nowhere(pool, config, await pool.known_states())
-                if loop.time() > deadline:
-                    raise LLMBusy(
-                        "The tutor is busy helping other students. Please try again in a minute.",
-                        f"Every Ollama host serving {config.model} stayed full for {pool.wait_seconds:g} s "
-                        "(OLLAMA_WAIT_SECONDS): add a host or raise the capacities in OLLAMA_HOSTS.",
-                    )
-                if told != choice.position:
-                    told = choice.position
-                    yield LLMEvent(
-                        "waiting", text=_waiting_text(choice.position), attempt=choice.position + 1
-                    )
-                # The front of the line asks often; further back, less (a slot goes to the front).
-                await asyncio.sleep(min(pool.poll_seconds * (1 + choice.position // 2), 2.0))
-        finally:
-            # Given up, cancelled or served: this stream is no longer in the line.
-            await _quietly(asyncio.shield(pool.store.leave_line(config.model, lease)), "leave the line")
+        url = ""
+        async with contextlib.aclosing(_slot(pool, config, lease, avoid, last_error)) as waiting:
+            async for step in waiting:
+                if isinstance(step, str):
+                    url = step
+                else:
+                    yield step
         if switching:
             yield LLMEvent("switched", text=SWITCHED_MESSAGE)
             switching = False
-        host_config = dataclasses.replace(config, host=url)
         request = _continued(messages, written) if written else list(messages)
         started = False  # this host sent something before it failed: the student is told
         try:
             async with (
                 pool.holding(url, lease),
-                contextlib.aclosing(stream_chat(host_config, request)) as events,
+                contextlib.aclosing(stream_chat(dataclasses.replace(config, host=url), request)) as events,
             ):
                 async for event in events:
                     started = True
@@ -390,15 +405,12 @@ async def stream_chat_routed(
             )
             await asyncio.sleep(delay)
             last_error = exc
-        except LLMModelMissing as exc:
+        except LEAVE_HOST_ON as exc:
             await pool.mark(url, exc, model=config.model)
             avoid.add(url)
             last_error = exc
-        except HOST_FAULTS as exc:
-            await pool.mark(url, exc, model=config.model)
-            avoid.add(url)
-            last_error = exc
-            switching = switching or started
+            # Said only if this host had started: a host refused at once interrupted nothing.
+            switching = switching or (started and not isinstance(exc, LLMModelMissing))
 
 
 async def _quietly(step: Awaitable[None], what: str) -> None:
