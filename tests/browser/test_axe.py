@@ -72,11 +72,24 @@ def test_the_student_pages_have_no_accessibility_violations(
 ) -> None:
     page.goto(f"{site_url}/accounts/login/")
     check(page, "login")
+    page.get_by_label("Username").fill(personas.student.username)
+    page.get_by_label("Password").fill("not-the-password")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_selector(".error, [role=alert]")
+    check(page, "login-wrong-password")
     page.goto(f"{site_url}/accounts/signup/")
     check(page, "signup")
+    page.get_by_label("Username").fill(personas.student.username)  # taken
+    page.get_by_role("button", name="Sign up").click()
+    page.wait_for_selector(".error")
+    check(page, "signup-errors")
 
     log_in(page, site_url, personas.student.username, PASSWORD)
     check(page, "home-student")
+    page.get_by_label("Class code").fill("ZZZZZZZ")
+    page.get_by_role("button", name="Join").click()
+    page.wait_for_selector(".message-error")
+    check(page, "home-student-wrong-code")
     page.goto(f"{site_url}/sets/{personas.problem_set.pk}/")
     check(page, "problem-set")
     page.goto(f"{site_url}/problems/{personas.problem.pk}/")
@@ -151,6 +164,20 @@ def test_the_teacher_pages_have_no_accessibility_violations(site_url: str, page,
         page.goto(site_url + url)
         check(page, name)
     page.set_viewport_size({"width": 1280, "height": 900})
+
+    # Forms sent with mistakes: each error is tied to its field.
+    page.goto(site_url + reverse("assignment_create"))
+    page.locator("#id_classroom").select_option(index=1)
+    page.locator("#id_opens_at").fill("2030-03-10T09:00")
+    page.locator("#id_due_at").fill("2030-03-01T09:00")  # before it opens
+    page.get_by_role("button", name="Assign").click()
+    page.wait_for_selector(".error")
+    check(page, "assignment-form-errors")
+    page.goto(site_url + reverse("problem_set_upload"))
+    page.get_by_label("Problem set file").evaluate("input => input.removeAttribute('required')")
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_selector(".error")
+    check(page, "upload-no-file")
 
     # An upload with a mistake in it: the list of errors with their lines.
     page.goto(site_url + reverse("problem_set_upload"))
