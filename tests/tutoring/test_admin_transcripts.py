@@ -16,7 +16,9 @@ from django.test import Client
 
 from tests.clients import client_for
 from tests.conftest import Personas
+from tests.factories import make_problem
 from tutor.classroom.models import User
+from tutor.problems.models import Variant
 from tutor.tutoring.attempts import attempt_submit
 from tutor.tutoring.models import Attempt, Flag, Message, TutoringSession
 
@@ -178,3 +180,32 @@ def test_a_flags_record_is_read_only_and_its_review_note_is_not(
         Flag.Kind.STUDENT_REPORT,
         "wrong!",
     )
+
+
+def test_the_page_shows_the_problem_as_the_student_had_it(
+    personas: Personas, conversation: TutoringSession, admin_client: Client
+) -> None:
+    page = admin_client.get(f"{SESSIONS}{conversation.pk}/change/").content.decode()
+    assert personas.problem.statement in page and f"<code>{personas.problem.answer}</code>" in page
+
+    # A randomised problem: the student's own numbers and key, from their stored variant.
+    Variant.objects.create(
+        problem=personas.problem,
+        user=personas.student,
+        assignment=personas.assignment,
+        seed=1,
+        statement="Solve $2x + 5 = 11$.",
+        answer="3",
+        template_hash="t",
+    )
+    page = admin_client.get(f"{SESSIONS}{conversation.pk}/change/").content.decode()
+    assert "Problem (this student's own numbers)" in page
+    assert "Solve $2x + 5 = 11$." in page and "<code>3</code>" in page
+
+    # A part: its stem comes first, as the student and the tutor read it.
+    part = make_problem(
+        problem_set=personas.problem_set, key="q1b", parent=personas.problem, statement="Now check it."
+    )
+    on_part = TutoringSession.objects.create(student=personas.classmate, problem=part)
+    page = admin_client.get(f"{SESSIONS}{on_part.pk}/change/").content.decode()
+    assert f"{personas.problem.statement}<br><br>Now check it." in page

@@ -5,6 +5,7 @@ from django.contrib.admin.utils import unquote
 from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse
 
+from tutor.problems.models import Variant
 from tutor.reports.spreadsheet import SpreadsheetWriter
 
 from .models import Attempt, Flag, Message, TutoringSession, Verification
@@ -53,6 +54,19 @@ def _student_answers(sessions: list[TutoringSession]) -> dict[tuple[int, int], l
         if key in pairs:
             answers.setdefault(key, []).append(attempt)
     return answers
+
+
+def _problem_as_seen(session: TutoringSession) -> tuple[str, str, bool]:
+    """The statement (a part after its stem) and key the student had: their own numbers when the
+    problem is randomised. Read from the stored variant; the admin never makes one."""
+    problem = session.problem
+    variants = Variant.objects.filter(user_id=session.student_id, assignment_id=session.assignment_id)
+    own = variants.filter(problem=problem).first()
+    statement = own.statement if own is not None else problem.statement
+    if problem.parent_id is not None:
+        stem = variants.filter(problem_id=problem.parent_id).first()
+        statement = f"{(stem.statement if stem else problem.parent.statement).rstrip()}\n\n{statement}"
+    return statement, own.answer if own is not None else problem.answer, own is not None
 
 
 @admin.action(description="Export selected sessions as CSV (one row per message or answer)")
@@ -179,13 +193,11 @@ class TutoringSessionAdmin(ReadOnlyAdmin):
         session = self.get_object(request, unquote(object_id))
         extra: dict[str, Any] = dict(extra_context or {})
         if session is not None:
-            extra["conversation"] = (
-                session.messages.order_by("created_at", "id")
-                .prefetch_related("verifications", "flags")
-                .select_related("reply_to")
+            extra["conversation"] = session.messages.order_by("created_at", "id").prefetch_related(
+                "verifications", "flags"
             )
             extra["answers"] = _student_answers([session]).get((session.student_id, session.problem_id), [])
-            extra["session_problem"] = session.problem
+            extra["problem_text"], extra["problem_key"], extra["own_numbers"] = _problem_as_seen(session)
             # Flags are shown with the message they are about; these are the session's others.
             extra["session_flags"] = session.flags.filter(message__isnull=True)
         return super().change_view(request, object_id, form_url, extra_context=extra)
