@@ -122,11 +122,9 @@ def variant_for(
         # template): the teacher sees it in the review queue.
         from tutor.tutoring.models import Flag
 
-        Flag.objects.create(
-            kind=Flag.Kind.KEY_UNPARSEABLE,
-            problem=problem,
-            detail=f"{user.display_name}'s numbers couldn't be worked out: {result['message']}",
-        )
+        detail = f"{user.display_name}'s numbers couldn't be worked out: {result['message']}"
+        if not Flag.objects.filter(problem=problem, detail=detail, resolved_at__isnull=True).exists():
+            Flag.objects.create(kind=Flag.Kind.KEY_UNPARSEABLE, problem=problem, detail=detail)
         raise Invalid(
             "This problem's numbers couldn't be worked out, so it can't be answered right now. "
             "Your teacher has been told.",
