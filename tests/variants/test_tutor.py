@@ -73,6 +73,19 @@ async def test_a_solution_right_for_a_classmates_numbers_is_not_verified(
     assert len(fake_llm.requests) == 3, "the classmate's answer was refused and regenerated"
     assert f"{bw} cm wide and {bh} cm high" not in str(fake_llm.requests[0]["messages"])
 
+    # The teacher reviewing the flagged reply sees this student's key, not the template.
+    def review_page() -> str:
+        from django.urls import reverse
+
+        from tests.clients import client_for
+        from tutor.tutoring.models import Flag
+
+        flag = Flag.objects.get(problem=problem, kind=Flag.Kind.UNVERIFIED_ANSWER)
+        return client_for(personas.teacher).get(reverse("review_flag", args=[flag.pk])).content.decode()
+
+    page = await sync_to_async(review_page)()
+    assert f"<code>{mine}</code>" in page and "{w}" not in page
+
 
 async def test_a_hint_that_gives_away_the_students_own_key_is_held_back(
     personas: Personas, fake_llm: FakeLLM

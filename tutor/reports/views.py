@@ -143,6 +143,10 @@ def review_flag(request: HttpRequest, flag_id: int) -> HttpResponse:
     for message in transcript:
         if message.role == Message.Role.TUTOR:
             message.unfinished_label = UNFINISHED_LABELS.get(message.status, "")
+    if flag.session_id:
+        from tutor.problems.variants import resolve  # a randomised problem: this student's key
+
+        flag.problem = resolve(problem=flag.problem, user=flag.session.student)
     return render(request, "reports/review_flag.html", {"flag": flag, "transcript": transcript})
 
 
