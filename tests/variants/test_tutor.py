@@ -54,6 +54,19 @@ async def test_the_prompt_has_the_students_numbers_and_the_gate_checks_their_key
     assert f"A rectangle is {w} cm wide and {h} cm high" in prompt
     assert "{w}" not in prompt and "{h}" not in prompt
 
+    def page_and_rows() -> tuple[str, int]:
+        from django.urls import reverse
+
+        from tests.clients import client_for
+        from tutor.problems.models import Variant
+
+        page = client_for(personas.student).get(reverse("problem_detail", args=[problem.pk])).content.decode()
+        return page, Variant.objects.filter(problem=problem, user=personas.student).count()
+
+    page, rows = await sync_to_async(page_and_rows)()
+    assert f"A rectangle is {w} cm wide and {h} cm high" in page, "the page and the socket: the same numbers"
+    assert rows == 1, "one stored variant, read by the page and by the tutor"
+
 
 async def test_a_solution_right_for_a_classmates_numbers_is_not_verified(
     solutions_allowed: Personas, fake_llm: FakeLLM
