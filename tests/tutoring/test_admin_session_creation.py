@@ -52,6 +52,14 @@ async def test_viewing_and_opening_a_problem_creates_no_session_asking_does(
         assert refused["type"] == "error" and refused["code"] == "not_found"
         assert await sync_to_async(sessions_of)(personas) == 0
 
+        # A question the tutor refuses makes no session either.
+        await ws.send_json_to(
+            {"type": "ask", "mode": "question", "request_id": str(uuid.uuid4()), "text": ""}
+        )
+        refused = await ws.receive_json_from(timeout=5)
+        assert refused["type"] == "error" and refused["code"] == "bad_frame"
+        assert await sync_to_async(sessions_of)(personas) == 0
+
         await ws.send_json_to({"type": "ask", "mode": "hint", "request_id": str(uuid.uuid4())})
         accepted = await ws.receive_json_from(timeout=5)
         assert accepted["type"] == "accepted", accepted

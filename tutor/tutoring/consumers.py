@@ -150,30 +150,35 @@ class TutorConsumer(AsyncJsonWebsocketConsumer):
             self.session_id = session_id
             await self.channel_layer.group_add(events.session_group(session_id), self.channel_name)
 
-    async def _session(self, *, start: bool = False) -> Any:
+    async def _session(self) -> Any:
         if self.session_id is None:
             raise TutorError("bad_frame", "Open a problem first.")
         if not self.session_exists:
-            if not start:
-                raise TutorError("not_found", "There is no such answer here.")
-            session = await db_call(services.session_open)(user=self.user, problem_id=self.problem_id)
-            self.session_exists = True
-            await self._join(session.pk)
-            return session
+            raise TutorError("not_found", "There is no such answer here.")
         return await db_call(services.session_for)(user=self.user, session_id=self.session_id)
 
     async def on_ask(self, content: dict[str, Any]) -> None:
-        session = await self._session(start=True)
-        ask = await db_call(services.tutor_ask)(
-            user=self.user,
-            session=session,
-            mode=str(content.get("mode", "")),
-            request_id=str(content.get("request_id", "")),
-            text=str(content.get("text", "") or ""),
-            continue_from=content.get("continue_from")
+        if self.session_id is None:
+            raise TutorError("bad_frame", "Open a problem first.")
+        question: dict[str, Any] = {
+            "mode": str(content.get("mode", "")),
+            "request_id": str(content.get("request_id", "")),
+            "text": str(content.get("text", "") or ""),
+            "continue_from": content.get("continue_from")
             if isinstance(content.get("continue_from"), int)
             else None,
-        )
+        }
+        if self.session_exists:
+            session = await self._session()
+            ask = await db_call(services.tutor_ask)(user=self.user, session=session, **question)
+        else:
+            # The first question makes the session, in one transaction with it: a refused one
+            # (busy, too long, locked) leaves nothing behind.
+            session, ask = await db_call(services.tutor_ask_first)(
+                user=self.user, problem_id=self.problem_id, **question
+            )
+            self.session_exists = True
+            await self._join(session.pk)
         self.follower.expect(ask.tutor_message_id)
         await self.send_json(
             {

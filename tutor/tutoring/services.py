@@ -234,6 +234,14 @@ def tutor_ask(
     )
 
 
+def tutor_ask_first(*, user: User, problem_id: int, **question: Any) -> tuple[TutoringSession, Ask]:
+    """`tutor_ask` for a student with no session on the problem yet: the session is created with
+    the question, in one transaction, so a refused question leaves no empty session."""
+    with transaction.atomic():
+        session = session_open(user=user, problem_id=problem_id)
+        return session, tutor_ask(user=user, session=session, **question)
+
+
 def tutor_stop(*, user: User, message_id: int) -> str:
     """Mark a reply as stopped; returns the running job's channel to notify ('' if none)."""
     message = Message.objects.filter(pk=message_id, session__student=user, role=Message.Role.TUTOR).first()
