@@ -222,3 +222,16 @@ def test_numbers_that_cant_be_worked_out_are_said_to_the_student_and_flagged_for
     flag = Flag.objects.get(problem=problem)  # one flag, however often the page is reloaded
     assert flag.detail.startswith("Ada's numbers couldn't be worked out: no values met the constraints")
     assert not Variant.objects.exists()
+
+
+def test_an_assignment_can_give_the_whole_class_the_same_numbers(personas: Personas) -> None:
+    problem = randomised(personas)
+    assert numbers_on_page(personas.student, problem) != numbers_on_page(personas.classmate, problem)
+    # The teacher ticks "Same numbers for everyone" on the assignment form.
+    form = client_for(personas.teacher).get(reverse("assignment_edit", args=[personas.assignment.pk]))
+    assert "Same numbers for everyone" in form.content.decode()
+    personas.assignment.same_numbers = True
+    personas.assignment.save()
+    ada, ben = numbers_on_page(personas.student, problem), numbers_on_page(personas.classmate, problem)
+    assert ada == ben, "the stored variants follow the assignment's setting"
+    assert answer(personas.classmate, problem, str(ada[0] * ada[1]))["correct"] is True

@@ -28,6 +28,7 @@ def assignment_create(
     solutions_release_at: datetime | None = None,
     tutor_mode: str = Assignment.TutorMode.AFTER_ATTEMPTS,
     solutions_after_attempts: int = 2,
+    same_numbers: bool = False,
 ) -> Assignment:
     _check_assignment(teacher=teacher, classroom=classroom, problem_set=problem_set)
     return Assignment.objects.create(
@@ -39,6 +40,7 @@ def assignment_create(
         solutions_release_at=solutions_release_at,
         tutor_mode=tutor_mode,
         solutions_after_attempts=solutions_after_attempts,
+        same_numbers=same_numbers,
     )
 
 
@@ -51,6 +53,7 @@ ASSIGNMENT_FIELDS = (
     "solutions_release_at",
     "tutor_mode",
     "solutions_after_attempts",
+    "same_numbers",
 )
 
 

@@ -64,6 +64,7 @@ class AssignmentForm(forms.ModelForm):
             "solutions_release_at": "Worked solutions released",
             "tutor_mode": "What the tutor may do",
             "solutions_after_attempts": "Attempts before the tutor may show a solution",
+            "same_numbers": "Same numbers for everyone",
         }
         help_texts = {
             "opens_at": "Leave empty if students can start now.",
@@ -73,6 +74,8 @@ class AssignmentForm(forms.ModelForm):
             "Leave empty to go by the choice below only.",
             "tutor_mode": "Hints only: the tutor never gives the answer. The other two let it show a worked solution.",
             "solutions_after_attempts": "Used with 'Solutions after some attempts'.",
+            "same_numbers": "For problems with random numbers: tick to give the whole class the same numbers "
+            "instead of each student their own.",
         }
         widgets = {
             name: forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")

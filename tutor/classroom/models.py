@@ -106,6 +106,8 @@ class Assignment(models.Model):
     tutor_mode = models.CharField(max_length=20, choices=TutorMode.choices, default=TutorMode.AFTER_ATTEMPTS)
     solutions_after_attempts = models.PositiveSmallIntegerField(default=2)
     late_policy = models.CharField(max_length=10, choices=LatePolicy.choices, default=LatePolicy.MARK)
+    # Randomised problems: the whole class gets the same numbers (problems/variants.py).
+    same_numbers = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -103,13 +103,18 @@ def variant_for(
         assignment = selectors.assignment_for_student(user=user, problem=problem)
     assignment_id = assignment.pk if assignment is not None else None
     rows = Variant.objects.filter(problem=problem, user=user, assignment_id=assignment_id)
-    digest = template_hash(problem)
+    # Same numbers for the whole class: the problem's own setting or the assignment's.
+    same = bool(template.get("same_for_everyone")) or bool(getattr(assignment, "same_numbers", False))
+    digest = (
+        template_hash(problem)
+        if not same
+        else hashlib.sha256(f"same:{template_hash(problem)}".encode()).hexdigest()
+    )
     existing = rows.first()
     if existing is not None and existing.template_hash == digest and generation is None:
         return existing
     if generation is None:
         generation = existing.generation if existing is not None else 0
-    same = bool(template.get("same_for_everyone"))
     seed = seed_for(
         user_id=0 if same else user.pk,
         problem_id=_template_owner(problem).pk,
@@ -192,11 +197,11 @@ def variant_reseed(*, teacher: User, problem: Problem, student: User) -> Variant
         raise Forbidden("Only the owner of a problem set can give a student new numbers.")
     if not template_of(problem):
         raise Invalid("This problem has no variables, so there are no numbers to change.")
-    if template_of(problem).get("same_for_everyone"):
-        raise Invalid("This problem gives everyone the same numbers; turn that off to reseed one student.")
     from tutor.classroom import selectors
 
     assignment = selectors.assignment_for_student(user=student, problem=problem)
+    if template_of(problem).get("same_for_everyone") or (assignment is not None and assignment.same_numbers):
+        raise Invalid("Everyone gets the same numbers for this problem; turn that off to reseed one student.")
     current = Variant.objects.filter(
         problem=problem, user=student, assignment_id=assignment.pk if assignment else None
     ).first()
