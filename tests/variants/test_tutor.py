@@ -113,3 +113,36 @@ async def test_a_hint_that_gives_away_the_students_own_key_is_held_back(
         frames = await frames_until_done(ws, message_id, limit=30)
     shown = "".join(f.get("text", "") for f in frames if f["type"] == "delta")
     assert key not in shown, shown
+
+
+async def test_a_verified_solution_is_cached_for_its_variant_only(
+    solutions_allowed: Personas, fake_llm: FakeLLM
+) -> None:
+    """A randomised problem's verified worked solution is kept for its own numbers: the same student
+    asking again is served it without the model; a classmate with other numbers gets a fresh one,
+    checked against their own key (issue 13, "cached verified solutions per variant")."""
+    from tutor.tutoring.models import CachedSolution
+
+    personas = solutions_allowed
+    problem = await sync_to_async(make_area_problem)(personas)
+    _, _, key = await sync_to_async(numbers)(personas, problem, personas.student)
+    _, _, other_key = await sync_to_async(numbers)(personas, problem, personas.classmate)
+    assert key != other_key
+    fake_llm.reply(solution_tokens(boxed(key)))
+    fake_llm.reply(solution_tokens(boxed(other_key)))
+    async with socket_for(personas.student) as ws:
+        first = await open_and_ask(ws, problem.pk)
+        await frames_until_done(ws, first)
+    assert await sync_to_async(CachedSolution.objects.filter(problem=problem).count)() == 1
+    async with socket_for(personas.student) as ws:
+        again = await open_and_ask(ws, problem.pk)
+        frames = await frames_until_done(ws, again)
+    assert next(f for f in frames if f["type"] == "verification")["status"] == "verified"
+    assert len(fake_llm.requests) == 1, "the same numbers: served from the cache"
+    async with socket_for(personas.classmate) as ws:
+        theirs = await open_and_ask(ws, problem.pk)
+        frames = await frames_until_done(ws, theirs)
+    verification = next(f for f in frames if f["type"] == "verification")
+    assert verification["status"] == "verified" and verification["final_answer"] == other_key
+    assert len(fake_llm.requests) == 2, "other numbers: a fresh solution, not the first student's"
+    assert await sync_to_async(CachedSolution.objects.filter(problem=problem).count)() == 2

@@ -172,6 +172,7 @@ def _cache(problem: Problem, model_name: str, solved: Solved) -> None:
     CachedSolution.objects.update_or_create(
         problem=problem,
         model_name=model_name,
+        variant_key="",  # the audit solves problems with fixed numbers (variants: problems/variants.py)
         defaults={
             "content": solved.content,
             "thinking": solved.thinking,

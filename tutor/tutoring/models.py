@@ -228,11 +228,17 @@ class CachedSolution(models.Model):
     verification = models.CharField(max_length=32)
     # The key it was verified against: a changed key makes the cache stale.
     answer_key = models.CharField(max_length=1000)
+    # A randomised problem's solution is for one variant: a hash of its statement and key (the same
+    # key can come with other numbers); empty for a problem with fixed numbers.
+    variant_key = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["problem", "model_name"], name="one_cached_solution_per_model")
+            models.UniqueConstraint(
+                fields=["problem", "model_name", "variant_key"],
+                name="one_cached_solution_per_model_and_variant",
+            )
         ]
 
     def __str__(self) -> str:

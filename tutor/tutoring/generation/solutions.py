@@ -5,7 +5,9 @@ A solution the answer-key audit already verified is served from the cache."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
+from typing import Any
 
 from inference.checker import StepReport, Verdict, acheck_model_output
 from inference.llm import CheckerFeedback, LLMError
@@ -215,6 +217,11 @@ async def _show_verdict(
     # The student has the verified answer; the checker's records of every try are stored before
     # the reply is done.
     await asyncio.gather(*reply.pending_writes)
+    variant = variant_key(reply.problem)
+    if variant and status in VERIFIED_REASONS:
+        # A randomised problem's verified solution, for the next student with the same numbers (the
+        # audit's cache is for problems with fixed numbers).
+        await _cache_for_variant(reply, attempt, verdict, status, variant)
     await reply.log.emit([events.done("complete", usage=reply.usage)])
     await claims.finish(
         reply.message_id,
@@ -228,16 +235,45 @@ async def _show_verdict(
     )
 
 
+def variant_key(problem: Any) -> str:
+    """Which variant of a randomised problem this is (its stem's numbers included); "" for a problem
+    with fixed numbers. Two variants may share a key with other numbers, so the statement counts."""
+    parent = problem.parent if problem.parent_id is not None else None
+    if getattr(problem, "variant", None) is None and getattr(parent, "variant", None) is None:
+        return ""
+    return hashlib.sha256(f"{problem.full_statement}\0{problem.answer}".encode()).hexdigest()
+
+
 @db_call
-def _cached_solution(problem_id: int, model_name: str, answer_key: str) -> CachedSolution | None:
+def _cached_solution(
+    problem_id: int, model_name: str, answer_key: str, variant: str
+) -> CachedSolution | None:
     return CachedSolution.objects.filter(
-        problem_id=problem_id, model_name=model_name, answer_key=answer_key
+        problem_id=problem_id, model_name=model_name, answer_key=answer_key, variant_key=variant
     ).first()
+
+
+@db_call
+def _cache_for_variant(reply: Reply, attempt: Attempt, verdict: Verdict, status: str, variant: str) -> None:
+    CachedSolution.objects.update_or_create(
+        problem_id=reply.problem.pk,
+        model_name=reply.config.model,
+        variant_key=variant,
+        defaults={
+            "content": attempt.content,
+            "thinking": attempt.thinking,
+            "final_answer": verdict.interpreted_as[:1000],
+            "verification": status,
+            "answer_key": reply.problem.answer,
+        },
+    )
 
 
 async def reply_cached(reply: Reply) -> bool:
     """A solution the answer-key audit already verified: sent at once, no model call."""
-    cached = await _cached_solution(reply.problem.pk, reply.config.model, reply.problem.answer)
+    cached = await _cached_solution(
+        reply.problem.pk, reply.config.model, reply.problem.answer, variant_key(reply.problem)
+    )
     if cached is None:
         return False
     # The audit verified its final answer; its steps are checked like a fresh solution's, and a
