@@ -146,3 +146,41 @@ async def test_a_verified_solution_is_cached_for_its_variant_only(
     assert verification["status"] == "verified" and verification["final_answer"] == other_key
     assert len(fake_llm.requests) == 2, "other numbers: a fresh solution, not the first student's"
     assert await sync_to_async(CachedSolution.objects.filter(problem=problem).count)() == 2
+
+
+async def test_the_teachers_hint_and_the_step_check_use_the_students_numbers(
+    solutions_allowed: Personas, fake_llm: FakeLLM, settings
+) -> None:
+    """The hint ladder's first hint is the teacher's, with the student's own numbers; a worked
+    solution whose final answer is right but whose step is wrong for these numbers is not verified."""
+    from tests.tutoring.test_tutor_stream import visible_text
+
+    settings.TUTOR_MAX_REGENERATIONS = 0
+    personas = solutions_allowed
+
+    def make() -> Problem:
+        problem = make_area_problem(personas)
+        problem.hints = ["Multiply {w} by {h}."]
+        problem.save()
+        return problem
+
+    problem = await sync_to_async(make)()
+    w, h, key = await sync_to_async(numbers)(personas, problem, personas.student)
+    wrong_step = int(key) + 1
+    fake_llm.reply(
+        solution_tokens(
+            f"The area is width times height: $A = {w} \\times {h} = {wrong_step}$.\n\n**Final answer:** $\\boxed{{{key}}}$"
+        )
+    )
+    async with socket_for(personas.student) as ws:
+        hint = await open_and_ask(ws, problem.pk, mode="hint")
+        hint_frames = await frames_until_done(ws, hint)
+        await ws.send_json_to(
+            {"type": "ask", "mode": "solution", "request_id": "6f1b8d2e-1c1a-4a8e-9c7d-2f9a1f3b4c5d"}
+        )
+        accepted = await ws.receive_json_from(timeout=5)
+        frames = await frames_until_done(ws, accepted["message_id"])
+    assert visible_text(hint_frames) == f"Multiply {w} by {h}."
+    verification = next(f for f in frames if f["type"] == "verification")
+    assert verification["status"] == "unverified", verification
+    assert str(wrong_step) in verification["steps"]["failed_latex"]
