@@ -14,7 +14,7 @@ from .. import events, leaks, records
 from ..db import db_call
 from ..models import Flag, Message, Verification
 from . import claims, working
-from .reply import CUT_OFF_MESSAGE, RETRY_REASON, Reply, _add_usage, _llm_messages, reply_failed
+from .reply import CUT_OFF_MESSAGE, RETRY_REASON, Reply, _add_usage, _llm_messages, reply_failed, reply_said
 from .streaming import Attempt, GenerationStopped
 
 
@@ -100,26 +100,12 @@ async def reply_hint(reply: Reply) -> None:
     )
 
 
-def teacher_hint(problem: object, number: int) -> str:
-    """The teacher's hint with this place in the ladder ("" once they are all given)."""
-    hints = [h.strip() for h in (getattr(problem, "hints", None) or []) if isinstance(h, str) and h.strip()]
-    return hints[number - 1] if 0 < number <= len(hints) else ""
-
-
 async def _teacher_hint(reply: Reply) -> bool:
-    text = teacher_hint(reply.problem, reply.hint_number)
-    if not text:
+    """The teacher's hint with this place in the ladder, if there is one left."""
+    hints = leaks.teacher_hints(reply.problem)
+    if not 0 < reply.hint_number <= len(hints):
         return False
-    await reply.log.emit([events.delta(text), events.done("complete", usage={})])
-    await claims.finish(
-        reply.message_id,
-        next_seq=reply.log.next_seq,
-        status=Message.Status.COMPLETE,
-        content=text,
-        thinking="",
-        usage={},
-        verification=Message.Verification.WITHHELD,
-    )
+    await reply_said(reply, hints[reply.hint_number - 1])
     return True
 
 

@@ -9,9 +9,9 @@ from typing import Any
 
 from inference.checker import StepReport, acheck_answer, acheck_steps, averify_by_substitution
 
-from .. import events, records
-from ..models import Flag, Message
-from . import claims
+from .. import records
+from ..models import Flag
+from .reply import reply_said
 from .streaming import Attempt
 
 STEP_FAILED_REASON = "The final answer checks out, but a step on the way doesn't. The marked step is wrong."
@@ -82,16 +82,7 @@ async def ground_feedback(reply: Any) -> bool:
         # than to a free, attempt-less "that's right" the answer box would have counted.
         if report.checked < 2 or not lines or not await _final_line_right(reply, lines[-1]):
             return False
-        await reply.log.emit([events.delta(WORKING_ALL_RIGHT), events.done("complete", usage=reply.usage)])
-        await claims.finish(
-            reply.message_id,
-            next_seq=reply.log.next_seq,
-            status=Message.Status.COMPLETE,
-            content=WORKING_ALL_RIGHT,
-            thinking="",
-            usage=reply.usage,
-            verification=Message.Verification.WITHHELD,
-        )
+        await reply_said(reply, WORKING_ALL_RIGHT)
         return True
     line = report.failed_line or 0
     good = sorted({int(s["line"]) for s in report.steps if s["status"] == "passed" and int(s["line"]) < line})

@@ -27,6 +27,7 @@ from .gate import (
     fallback_hint,
     key_facts,
     reveals_answer,
+    teacher_hints,
 )
 from .sentences import SentenceBuffer, split_sentences
 from .text import (
@@ -68,4 +69,5 @@ __all__ = [
     "reveals_answer",
     "split_sentences",
     "statement_facts",
+    "teacher_hints",
 ]

@@ -305,9 +305,14 @@ GENERIC_HINT = (
 )
 
 
+def teacher_hints(problem: Problem) -> list[str]:
+    """The teacher's hints in their order (blank or malformed entries left out)."""
+    return [h.strip() for h in (problem.hints or []) if isinstance(h, str) and h.strip()]
+
+
 def fallback_hint(*, problem: Problem, attempt_count: int) -> str:
     """A teacher-written hint when every model draft leaked; a generic nudge when there is none."""
-    hints = [h for h in (problem.hints or []) if isinstance(h, str) and h.strip()]
+    hints = teacher_hints(problem)
     if hints:
         return hints[min(attempt_count, len(hints)) - 1] if attempt_count > 0 else hints[0]
     return GENERIC_HINT
