@@ -137,6 +137,14 @@ def _check_limits(*, user: User) -> None:
         )
 
 
+def _next_hint_number(session: TutoringSession) -> int:
+    """The ladder's next place: one more than the hints this session has had in full."""
+    done = session.messages.filter(
+        role=Message.Role.TUTOR, mode=Message.Mode.HINT, status=Message.Status.COMPLETE
+    )
+    return 1 + done.count()
+
+
 def tutor_ask(
     *,
     user: User,
@@ -195,16 +203,9 @@ def tutor_ask(
     }[Message.Mode(mode)]
     if stopped is not None:
         default_text = "Please carry on."
-    hint_number = None
-    if mode == Message.Mode.HINT:
-        hint_number = (
-            1
-            + session.messages.filter(
-                role=Message.Role.TUTOR, mode=Message.Mode.HINT, status=Message.Status.COMPLETE
-            ).count()
-        )
-        if hint_number > 1:
-            default_text = "Can I have another hint?"
+    hint_number = _next_hint_number(session) if mode == Message.Mode.HINT else None
+    if hint_number is not None and hint_number > 1:
+        default_text = "Can I have another hint?"
     with transaction.atomic():
         # One ask per student at a time, in every web process: the student's row is locked while
         # the limits are checked and the reply is created, so two asks can't both see "none
