@@ -751,6 +751,21 @@ DEMO_PROBLEMS: dict[str, DemoProblem] = {
         "**Final answer:** $\\boxed{44.1\\ \\text{m}}$",
         "Which equation links distance, time and acceleration when something starts from rest?",
     ),
+    # The two parts of the demo's multi-part problem (the prompt holds the stem and one part).
+    "reach the top?": DemoProblem(
+        "At the top the ball stops rising for an instant, so its speed there is $0$.\n\n"
+        "1. The speed after $t$ seconds is $v = 20 - 10t$.\n"
+        "2. At the top $v = 0$: $20 - 10t = 0$, so $10t = 20$ and $t = 2$.\n\n"
+        "**Final answer:** $\\boxed{2\\ \\text{s}}$",
+        "What is the ball's speed at the very top? How long does it take to lose all of its speed?",
+    ),
+    "How high does it go?": DemoProblem(
+        "It rises for $2$ s (part (a)), slowing evenly from $20$ m/s to $0$.\n\n"
+        "1. Its average speed on the way up is $\\frac{20 + 0}{2} = 10$ m/s.\n"
+        "2. The height is $h = 10 \\times 2 = 20$ m.\n\n"
+        "**Final answer:** $\\boxed{20\\ \\text{m}}$",
+        "If it slows down evenly, what is its average speed on the way up, and for how long does it rise?",
+    ),
     "2 kg ball": DemoProblem(
         "1. Kinetic energy is $E_k = \\tfrac12 m v^2$.\n"
         "2. With $m = 2\\ \\text{kg}$ and $v = 3\\ \\text{m/s}$: "

@@ -10,10 +10,27 @@ from inference.testing.fake_ollama import ChatRequest, phi4_demo
 from tutor.problems.demo import DEMO_SET
 
 
-# Randomised problems have no fixed statement to script an answer for: tests/variants/test_demo.py.
-@pytest.mark.parametrize(
-    "problem", [p for p in DEMO_SET["problems"] if not p.get("template")], ids=lambda p: p["key"]
-)
+def _answerable() -> list[dict]:
+    """Each problem a student answers, as the tutor reads it: a part after its stem (issue 16).
+    Randomised problems have no fixed statement to script an answer for: tests/variants/test_demo.py."""
+    out = []
+    for problem in DEMO_SET["problems"]:
+        if problem.get("template"):
+            continue
+        if not problem.get("parts"):
+            out.append(problem)
+        for part in problem.get("parts", []):
+            out.append(
+                {
+                    **part,
+                    "key": f"{problem['key']}-{part['key']}",
+                    "statement": f"{problem['statement']}\n\n{part['statement']}",
+                }
+            )
+    return out
+
+
+@pytest.mark.parametrize("problem", _answerable(), ids=lambda p: p["key"])
 def test_demo_solution_verifies_against_the_demo_key(problem: dict) -> None:
     messages = [
         {"role": "system", "content": "Give a complete worked solution."},
@@ -37,7 +54,7 @@ def test_demo_solution_verifies_against_the_demo_key(problem: dict) -> None:
 def test_a_follow_up_question_in_the_demo_is_answered_as_a_question_not_with_a_solution() -> None:
     from inference.llm.prompts import SYSTEM_PROMPTS
 
-    problem = next(p for p in DEMO_SET["problems"] if not p.get("template"))
+    problem = _answerable()[0]
     messages = [
         {"role": "system", "content": SYSTEM_PROMPTS["question"]},
         {"role": "user", "content": f"The problem:\n<problem>\n{problem['statement']}\n</problem>"},

@@ -146,6 +146,35 @@ DEMO_SET = {
             "difficulty": 1,
             "hints": ["Kinetic energy is $\\tfrac12 m v^2$."],
         },
+        {
+            # A multi-part problem (issue 16): the stem and both parts on one page, each part answered on
+            # its own; the tutor helps with one part at a time and reads the stem with it.
+            "key": "phys-4",
+            "title": "A ball thrown up",
+            "statement": "A ball is thrown straight up at $20$ m/s. Take $g = 10\\ \\text{m/s}^2$ and ignore air resistance.",
+            "topic": "Physics",
+            "difficulty": 2,
+            "parts": [
+                {
+                    "key": "a",
+                    "statement": "How long does it take to reach the top?",
+                    "answer": "2 s",
+                    "answer_type": "quantity",
+                    "units": "s",
+                    "tolerance": 0.01,
+                    "hints": ["At the top the ball stops for an instant. What is its speed there?"],
+                },
+                {
+                    "key": "b",
+                    "statement": "How high does it go?",
+                    "answer": "20 m",
+                    "answer_type": "quantity",
+                    "units": "m",
+                    "tolerance": 0.01,
+                    "hints": ["It slows down evenly. What is its average speed on the way up?"],
+                },
+            ],
+        },
         *[
             # Randomised (issue 13): tests/variants/test_demo.py checks their keys on many variants.
             {

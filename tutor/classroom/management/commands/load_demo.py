@@ -53,11 +53,25 @@ class Command(BaseCommand):
                 "source_format": "demo",
             },
         )
-        for position, spec in enumerate(DEMO_SET["problems"], start=1):
-            fields = {k: v for k, v in spec.items() if k != "key"}
-            Problem.objects.update_or_create(
+        position = 0
+        for spec in DEMO_SET["problems"]:
+            fields = {k: v for k, v in spec.items() if k not in ("key", "parts")}
+            position += 1
+            stem, _ = Problem.objects.update_or_create(
                 problem_set=problem_set, key=spec["key"], defaults={**fields, "position": position}
             )
+            # A multi-part problem's parts, keyed as an upload keys them ("phys-4-a").
+            for part in spec.get("parts", []):
+                position += 1
+                Problem.objects.update_or_create(
+                    problem_set=problem_set,
+                    key=f"{spec['key']}-{part['key']}",
+                    defaults={
+                        **{k: v for k, v in part.items() if k != "key"},
+                        "parent": stem,
+                        "position": position,
+                    },
+                )
         Assignment.objects.get_or_create(
             classroom=classroom,
             problem_set=problem_set,
@@ -66,7 +80,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo loaded: class '{classroom.name}' (join code {classroom.join_code}), "
-                f"{problem_set.problems.count()} problems.\n"
+                f"{problem_set.problems.filter(parent=None).count()} problems.\n"
                 f"  teacher / {DEMO_PASSWORD}   (teacher)\n"
                 f"  ada / {DEMO_PASSWORD}       (student)\n"
                 f"  ben / {DEMO_PASSWORD}       (student)\n"
