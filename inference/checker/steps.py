@@ -126,6 +126,10 @@ class Context:
 # --- splitting ------------------------------------------------------------------------------------
 
 
+# A word of prose (not a list number or Markdown) before an inline formula on its line.
+_PROSE_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
 def _line_of(text: str, index: int) -> int:
     return text.count("\n", 0, index) + 1
 
@@ -142,7 +146,16 @@ def statements(text: str, *, source: str) -> list[Statement]:
         inline = match.group("i1") is not None or match.group("i2") is not None
         if inline and "=" not in body and "\\approx" not in body:
             continue
-        out.extend(_rows(body, line=_line_of(text, match.start()), block=body.strip()))
+        rows = _rows(body, line=_line_of(text, match.start()), block=body.strip())
+        if inline and rows and rows[0].continues:
+            # "Height $= 10 \times 2 = 20$ m": the left side is in the words before it, not the
+            # previous formula's chain; what is in the formula is checked on its own.
+            before = text[text.rfind("\n", 0, match.start()) + 1 : match.start()]
+            if _PROSE_WORD.search(before):
+                rows[0] = Statement(
+                    text=rows[0].text[1:].lstrip(), line=rows[0].line, block=rows[0].block, continues=False
+                )
+        out.extend(rows)
     if source == "student" and not found:
         for number, raw in enumerate(text.split("\n"), start=1):
             line = raw.strip().rstrip(".,;").strip()

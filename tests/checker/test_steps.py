@@ -1,6 +1,6 @@
 """Step verification of worked solutions (issue 12): every step is judged, not only the last line.
 
-data/worked_solutions.jsonl: 110 worked solutions written for this test in the style phi4 (14B)
+data/worked_solutions.jsonl: 112 worked solutions written for this test in the style phi4 (14B)
 answers the tutor's solution prompt (numbered bold steps, \\( \\) and \\[ \\] maths, aligned blocks,
 units in \\text{}, a closing **Final answer:** line), in algebra, calculus, linear algebra and
 physics. Labels: right, wrong_final (a slip that changes the answer), wrong_step (a wrong middle
