@@ -329,7 +329,8 @@
       pendingRender[state.id] = true;
       window.requestAnimationFrame(function () {
         pendingRender[state.id] = false;
-        window.TutorRender.renderInto(state.body, state.text, !state.done);
+        // A reply that ended part-way (stopped, cut off, failed) keeps an unclosed formula held back.
+        window.TutorRender.renderInto(state.body, state.text, !state.done || state.partial);
         markFailedStep(state);
         if (state.thinking) {
           state.thinkingEl.hidden = false;
@@ -548,6 +549,7 @@
           break;
         case "done":
           state.done = true;
+          state.partial = frame.status !== "complete";
           if (frame.status === "stopped") state.status.textContent = "Stopped.";
           else if (frame.status === "cut_off") state.status.textContent = frame.message || "The answer was cut off.";
           else if (frame.status !== "error") state.status.textContent = "";
@@ -579,6 +581,7 @@
         state.thinking = m.thinking || "";
         var active = m.status === "queued" || m.status === "streaming" || m.status === "verifying";
         state.done = !active;
+        state.partial = m.status !== "complete";
         if (m.verification === "verified" || m.verification === "verified_by_substitution" || m.verification === "unverified") {
           showBadge(state, m.verification, m.verification_reason || (m.verification === "unverified" ? "The checker could not confirm this answer." : "Checked by a computer algebra system."), m.final_answer, m.steps);
         }

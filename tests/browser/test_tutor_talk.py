@@ -67,3 +67,34 @@ def test_this_looks_wrong_sends_an_optional_note_to_the_teacher(
     flag = Flag.objects.get(message__session__student=personas.student)
     assert "Step 2 divides by the wrong number" in flag.detail
     screenshot(page, "student-report-note")
+
+
+def test_a_solution_stopped_mid_formula_shows_no_raw_latex_live_or_after_reload(
+    site_url: str, page, solutions_allowed: Personas, fake_llm: FakeLLM
+) -> None:
+    """A reply that ended part-way keeps an unclosed formula held back (" …"), as while it streamed,
+    instead of showing `$2x = \\tfrac` as text; after a reload it is still labelled "Stopped."."""
+    from tutor.tutoring.models import Message
+    from tutor.tutoring.services import session_start
+
+    personas = solutions_allowed
+    session = session_start(student=personas.student, problem=personas.problem)
+    asked = Message.objects.create(
+        session=session, role="student", mode="solution", content="Show me a worked solution."
+    )
+    Message.objects.create(
+        session=session,
+        role="tutor",
+        mode="solution",
+        reply_to=asked,
+        status=Message.Status.STOPPED,
+        content="We subtract $3$ from both sides: $2x = \\tfrac{8",
+    )
+    open_problem(page, site_url, personas)
+    stopped = page.locator(".bubble-tutor").last
+    stopped.get_by_role("button", name="Continue").wait_for()
+    assert "Stopped." in stopped.inner_text()
+    body = stopped.locator(".body")
+    expect(body.locator(".katex").first).to_be_visible()  # the closed $3$ is rendered
+    assert "$" not in body.inner_text() and "tfrac" not in body.inner_text(), body.inner_text()
+    screenshot(page, "student-stopped-mid-formula")
